@@ -1,0 +1,43 @@
+// One row of the results table: what was run and what came of it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "handoff/design.hpp"
+#include "handoff/measurement.hpp"
+#include "handoff/target.hpp"
+#include "handoff/work.hpp"
+
+namespace handoff {
+
+struct Configuration {
+    std::string backend;      // a registered backend, or "inline" for the baseline
+    TargetKind target = TargetKind::dedicated;  // ignored for inline
+    Design design;            // dedicated only
+    Work work;
+    std::uint64_t calls = 250000;
+    std::uint64_t warmup = 1000;
+    unsigned threads = 4;     // pool size
+    std::uint32_t inflight = 1;
+
+    bool is_inline() const { return backend == "inline"; }
+    std::string target_name() const;  // "dedicated", "pool", "-" for inline
+    std::string design_name() const;  // the design for dedicated, "-" otherwise
+};
+
+enum class RowStatus { ok, failed, unavailable };
+
+std::string_view to_string(RowStatus status);
+
+struct RowResult {
+    Configuration config;
+    RowStatus status = RowStatus::ok;
+    std::string reason;          // why failed or unavailable; empty when ok
+    std::string mechanism;       // how calls travel, e.g. "mutex fifo + condvar -> eventfd"
+    std::uint64_t errors = 0;    // calls with a wrong, missing or duplicated result
+    std::vector<Measurement> runs;  // one per repetition (ok rows have at least one)
+};
+
+}  // namespace handoff

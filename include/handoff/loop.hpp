@@ -1,0 +1,50 @@
+// The async side: an event loop that owns the loop thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "handoff/call.hpp"
+#include "handoff/target.hpp"
+
+namespace handoff {
+
+struct LoopOptions {
+    CallSink* sink = nullptr;     // where finished calls are delivered, on the loop thread
+    std::uint32_t window = 1;     // most calls in flight at once
+};
+
+// Constructed, run and destroyed on one thread, the loop thread.
+//
+// run() blocks in the loop's own wait primitive (epoll_wait, io_uring wait,
+// uv_run, io_context::run) and returns after stop() or request_stop(). A
+// finished call reaches the loop through complete(), from any thread; the
+// loop wakes through its native cross-thread path and, on the loop thread,
+// passes the call to the sink. Calls may be submitted to targets before run()
+// starts: their completions wait in the loop until it runs.
+class Loop {
+public:
+    virtual ~Loop() = default;
+
+    virtual void run() = 0;
+    virtual void stop() = 0;          // loop thread (from a sink callback)
+    virtual void request_stop() = 0;  // any thread: the watchdog, signals
+
+    // Any thread: hand a finished call back to the loop thread.
+    virtual void complete(Call& call) = 0;
+
+    // Builds a target that sends its results back to this loop. The lab's own
+    // dedicated worker and pool serve every loop (make_lab_target); a loop with
+    // a native pool (uv_queue_work, asio::thread_pool) overrides the pool case.
+    // Throws Unsupported for a combination it cannot build.
+    virtual std::unique_ptr<Target> make_target(const TargetOptions& options);
+
+    // The loop's cross-thread wake path, for the output ("eventfd", "uv_async").
+    virtual std::string wake_mechanism() const = 0;
+};
+
+// The lab's dedicated worker (per options.design) or the lab's pool, completing
+// into `loop`.
+std::unique_ptr<Target> make_lab_target(Loop& loop, const TargetOptions& options);
+
+}  // namespace handoff

@@ -1,0 +1,22 @@
+// Runs configurations: builds the loop and target, warms up, measures one
+// interval, verifies every result, tears down.
+#pragma once
+
+#include <chrono>
+
+#include "handoff/configuration.hpp"
+
+namespace handoff {
+
+struct RunLimits {
+    // A run that delivers no result for this long is stopped and failed with
+    // what was outstanding: the signature of a lost wake-up. Raised
+    // automatically for long work (sleep:DUR, spin:DUR).
+    std::chrono::milliseconds stall_timeout{10000};
+};
+
+// Runs one configuration once (warm-up, then the measured interval). Never
+// throws for a configuration problem: the row says failed or unavailable.
+RowResult run_configuration(const Configuration& config, const RunLimits& limits = {});
+
+}  // namespace handoff

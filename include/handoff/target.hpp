@@ -1,0 +1,43 @@
+// Where calls run: a dedicated worker thread, or a thread pool.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "handoff/call.hpp"
+#include "handoff/design.hpp"
+
+namespace handoff {
+
+class Executor;
+class Loop;
+
+enum class TargetKind { dedicated, pool };
+
+std::string_view to_string(TargetKind kind);
+
+struct TargetOptions {
+    TargetKind kind = TargetKind::dedicated;
+    const Design* design = nullptr;   // dedicated only
+    unsigned threads = 4;             // pool only
+    std::uint32_t window = 1;         // most calls in flight at once (slots 0..window-1)
+    const Executor* executor = nullptr;
+};
+
+// Created and destroyed on the loop thread; submit() is called on the loop
+// thread only. Each submitted call is run once through the executor on
+// another thread and handed back with Loop::complete() (or the target's own
+// native path to the same effect).
+class Target {
+public:
+    virtual ~Target() = default;  // stops and joins the target's threads
+
+    virtual void submit(Call& call) = 0;
+
+    // How calls reach the workers and results come back, for the output
+    // ("mutex fifo + condvar", "uv_queue_work", "asio::thread_pool").
+    virtual std::string mechanism() const = 0;
+};
+
+}  // namespace handoff
