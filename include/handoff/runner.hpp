@@ -19,4 +19,10 @@ struct RunLimits {
 // throws for a configuration problem: the row says failed or unavailable.
 RowResult run_configuration(const Configuration& config, const RunLimits& limits = {});
 
+struct Backend;
+// The same with the backend given rather than looked up by name (tests use it
+// to run deliberately broken backends through the real runner).
+RowResult run_configuration(const Configuration& config, const Backend& backend,
+                            const RunLimits& limits = {});
+
 }  // namespace handoff

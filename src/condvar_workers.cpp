@@ -1,0 +1,79 @@
+#include "condvar_workers.hpp"
+
+#include <fmt/format.h>
+
+#include "handoff/thread_registry.hpp"
+
+namespace handoff {
+
+CondvarWorkers::CondvarWorkers(Loop& loop, const Executor& executor, unsigned threads,
+                               bool drain_batch, std::string name)
+    : loop_(loop), executor_(executor), drain_batch_(drain_batch), name_(std::move(name)) {
+    threads_.reserve(threads);
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+CondvarWorkers::~CondvarWorkers() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wanted_.notify_all();
+    for (std::thread& t : threads_) t.join();
+    // Calls still queued here were never run; the runner only tears a target
+    // down after every call was delivered, or after it gave up on the run.
+}
+
+void CondvarWorkers::submit(Call& call) {
+    call.next = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        if (tail_ != nullptr) {
+            tail_->next = &call;
+        } else {
+            head_ = &call;
+        }
+        tail_ = &call;
+    }
+    // Classic: always notify, as a queue.put does; a waiter-count gate is a
+    // design of its own.
+    wanted_.notify_one();
+}
+
+std::string CondvarWorkers::mechanism() const {
+    return fmt::format("{}: mutex fifo + condvar{}", name_, drain_batch_ ? ", batch" : "");
+}
+
+Call* CondvarWorkers::take(std::unique_lock<std::mutex>& lock) {
+    wanted_.wait(lock, [this] { return head_ != nullptr || stopping_; });
+    if (head_ == nullptr) return nullptr;  // stopping
+    Call* taken = head_;
+    if (drain_batch_) {
+        head_ = tail_ = nullptr;
+    } else {
+        head_ = taken->next;
+        if (head_ == nullptr) tail_ = nullptr;
+        taken->next = nullptr;
+    }
+    return taken;
+}
+
+void CondvarWorkers::work() {
+    // Workers by role: counted in CpuWorker even if they never get a call.
+    executor_.registry().note_current_thread();
+    std::unique_lock lock(mutex_);
+    while (Call* batch = take(lock)) {
+        lock.unlock();
+        while (batch != nullptr) {
+            // complete() hands the call to the loop thread, which may resubmit
+            // it (and so rewrite next) at once: read the link first.
+            Call* next = batch->next;
+            executor_.run(*batch);
+            loop_.complete(*batch);
+            batch = next;
+        }
+        lock.lock();
+    }
+}
+
+}  // namespace handoff

@@ -1,0 +1,22 @@
+#include "handoff/configuration.hpp"
+
+namespace handoff {
+
+std::string Configuration::target_name() const {
+    return is_inline() ? "-" : std::string(to_string(target));
+}
+
+std::string Configuration::design_name() const {
+    return !is_inline() && target == TargetKind::dedicated ? design.name : "-";
+}
+
+std::string_view to_string(RowStatus status) {
+    switch (status) {
+        case RowStatus::ok: return "ok";
+        case RowStatus::failed: return "failed";
+        case RowStatus::unavailable: return "unavailable";
+    }
+    return "?";
+}
+
+}  // namespace handoff

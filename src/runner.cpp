@@ -1,0 +1,298 @@
+#include "handoff/runner.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "call_window.hpp"
+#include "handoff/backend.hpp"
+#include "handoff/loop.hpp"
+#include "handoff/thread_registry.hpp"
+
+namespace handoff {
+namespace {
+
+// What the loop thread hands back to the runner.
+struct LoopOutcome {
+    std::optional<Measurement> measurement;
+    std::string mechanism;
+    std::uint64_t errors = 0;
+    std::string error;          // why the row failed
+    bool unsupported = false;   // the configuration cannot be built (not an error)
+};
+
+// Lets the watchdog stop a loop that lives on another thread, whether or not
+// the loop exists yet.
+class StopSwitch {
+public:
+    void attach(Loop* loop) {
+        std::lock_guard lock(mutex_);
+        loop_ = loop;
+        if (loop_ != nullptr && pulled_) loop_->request_stop();
+    }
+    void pull() {
+        std::lock_guard lock(mutex_);
+        pulled_ = true;
+        if (loop_ != nullptr) loop_->request_stop();
+    }
+    bool pulled() const {
+        std::lock_guard lock(mutex_);
+        return pulled_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    Loop* loop_ = nullptr;
+    bool pulled_ = false;
+};
+
+struct DetachOnExit {
+    StopSwitch& stop_switch;
+    ~DetachOnExit() { stop_switch.attach(nullptr); }
+};
+
+// The awaiting side, on the loop thread: sends calls, checks each result,
+// keeps `inflight` calls outstanding, and opens and closes the measured
+// interval around the measured calls.
+class Driver final : public CallSink {
+public:
+    Driver(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress)
+        : config_(config), registry_(registry), progress_(progress), window_(config.inflight) {}
+
+    void attach(Loop& loop, Target& target) {
+        loop_ = &loop;
+        target_ = &target;
+    }
+
+    // Sends the first window: warm-up calls, or measured ones when there are none.
+    void start() {
+        if (config_.warmup == 0) {
+            begin_measured();
+        } else {
+            fill(config_.warmup);
+        }
+    }
+
+    void deliver(Call& call) override {
+        if (broken_) return;
+        if (!window_.settle(call)) {
+            // A wrong, duplicated or stray result: the run can no longer be
+            // trusted (resending its slot could hand one call to two threads),
+            // so it ends here and the row reports the error, not figures.
+            broken_ = true;
+            loop_->stop();
+            return;
+        }
+        progress_.fetch_add(1, std::memory_order_relaxed);
+        if (measuring_) {
+            ++delivered_;
+            same_cpu_ += call.worker_cpu == call.loop_cpu;
+        }
+        const std::uint64_t phase_total = measuring_ ? config_.calls : config_.warmup;
+        if (sent_ < phase_total) {
+            send(call.slot);
+        } else if (window_.in_flight() == 0) {
+            measuring_ ? finish() : begin_measured();
+        }
+    }
+
+    CallWindow& window() { return window_; }
+    const std::optional<Measurement>& measurement() const { return measurement_; }
+
+private:
+    void send(std::uint32_t slot) {
+        target_->submit(window_.prepare(slot, next_seq_++));
+        ++sent_;
+    }
+
+    void fill(std::uint64_t phase_total) {
+        sent_ = 0;
+        const std::uint64_t first = std::min<std::uint64_t>(config_.inflight, phase_total);
+        for (std::uint32_t slot = 0; slot < first; ++slot) send(slot);
+    }
+
+    void begin_measured() {
+        measuring_ = true;
+        start_ = open_interval();
+        fill(config_.calls);
+    }
+
+    void finish() {
+        const IntervalEdge end = close_interval();
+        measurement_ = measure_interval(start_, end, registry_.threads(), delivered_, same_cpu_);
+        loop_->stop();
+    }
+
+    const Configuration& config_;
+    ThreadRegistry& registry_;
+    std::atomic<std::uint64_t>& progress_;
+    CallWindow window_;
+    Loop* loop_ = nullptr;
+    Target* target_ = nullptr;
+
+    bool measuring_ = false;
+    bool broken_ = false;
+    std::uint64_t next_seq_ = 0;
+    std::uint64_t sent_ = 0;       // in the current phase
+    std::uint64_t delivered_ = 0;  // measured calls
+    std::uint64_t same_cpu_ = 0;
+    IntervalEdge start_;
+    std::optional<Measurement> measurement_;
+};
+
+// Everything that happens on the loop thread: build, warm up, measure, tear down.
+LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backend,
+                               StopSwitch& stop_switch, std::atomic<std::uint64_t>& progress) {
+    LoopOutcome outcome;
+    ThreadRegistry registry;
+    const Executor executor(config.work, registry);
+    Driver driver(config, registry, progress);
+    try {
+        const std::unique_ptr<Loop> loop = backend.make_loop({.sink = &driver, .window = config.inflight});
+        std::unique_ptr<Target> target;
+        try {
+            target = loop->make_target({.kind = config.target,
+                                        .design = &config.design,
+                                        .threads = config.threads,
+                                        .window = config.inflight,
+                                        .executor = &executor});
+        } catch (const Unsupported& e) {
+            outcome.unsupported = true;
+            outcome.error = e.what();
+            return outcome;
+        }
+        outcome.mechanism = fmt::format("{}; wake: {}", target->mechanism(), loop->wake_mechanism());
+        driver.attach(*loop, *target);
+        stop_switch.attach(loop.get());
+        // Declared after the loop and target, so destroyed first: the watchdog
+        // never reaches a loop that is gone, even when run() throws.
+        const DetachOnExit detach{stop_switch};
+        driver.start();
+        loop->run();
+    } catch (const std::exception& e) {
+        outcome.error = e.what();
+        return outcome;
+    }
+    outcome.measurement = driver.measurement();
+    outcome.errors = driver.window().errors();
+    if (outcome.errors != 0) {
+        outcome.error = driver.window().first_error();
+    } else if (!outcome.measurement) {
+        outcome.error = fmt::format("stopped with {} calls outstanding (seq {})",
+                                    driver.window().in_flight(), driver.window().describe_outstanding());
+    }
+    return outcome;
+}
+
+RowResult run_inline(const Configuration& config) {
+    RowResult row;
+    row.config = config;
+    std::thread([&] {
+        for (std::uint64_t seq = 0; seq < config.warmup; ++seq) config.work.perform(argument_for(seq));
+        std::uint64_t errors = 0;
+        const IntervalEdge start = open_interval();
+        for (std::uint64_t seq = 0; seq < config.calls; ++seq) {
+            const std::uint64_t arg = argument_for(seq);
+            errors += config.work.perform(arg) != expected_result(arg);
+        }
+        const IntervalEdge end = close_interval();
+        row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
+        row.errors = errors;
+    }).join();
+    row.mechanism = "called on the loop thread, no handoff";
+    if (row.errors != 0) {
+        row.status = RowStatus::failed;
+        row.reason = fmt::format("{} calls returned a wrong result", row.errors);
+        row.runs.clear();
+    }
+    return row;
+}
+
+// Long work legitimately delivers nothing for a while: the watchdog waits
+// for the slowest honest call (the whole window queued behind one worker).
+std::chrono::milliseconds stall_limit(const Configuration& config, const RunLimits& limits) {
+    const auto work = std::chrono::duration_cast<std::chrono::milliseconds>(config.work.duration);
+    return limits.stall_timeout + 2 * work * config.inflight;
+}
+
+}  // namespace
+
+RowResult run_configuration(const Configuration& config, const RunLimits& limits) {
+    if (config.is_inline()) return run_inline(config);
+
+    RowResult row;
+    row.config = config;
+    const Backend* backend = find_backend(config.backend);
+    if (backend == nullptr) {
+        row.status = RowStatus::failed;
+        row.reason = fmt::format("no backend named '{}'", config.backend);
+        return row;
+    }
+    return run_configuration(config, *backend, limits);
+}
+
+RowResult run_configuration(const Configuration& config, const Backend& backend, const RunLimits& limits) {
+    RowResult row;
+    row.config = config;
+    if (auto reason = backend_unavailable_reason(backend)) {
+        row.status = RowStatus::unavailable;
+        row.reason = *reason;
+        return row;
+    }
+
+    StopSwitch stop_switch;
+    std::atomic<std::uint64_t> progress{0};
+    LoopOutcome outcome;
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::thread loop_thread([&] {
+        outcome = run_on_loop_thread(config, backend, stop_switch, progress);
+        std::lock_guard lock(done_mutex);
+        done = true;
+        done_cv.notify_one();
+    });
+
+    // The watchdog: a run that delivers nothing for the stall limit has lost
+    // a wake-up (or a call); stop it and report what was outstanding.
+    const auto limit = stall_limit(config, limits);
+    const auto tick = std::min<std::chrono::milliseconds>(limit, std::chrono::milliseconds(100));
+    {
+        std::unique_lock lock(done_mutex);
+        std::uint64_t seen = progress.load();
+        auto last_progress = std::chrono::steady_clock::now();
+        while (!done_cv.wait_for(lock, tick, [&] { return done; })) {
+            const std::uint64_t now_seen = progress.load();
+            const auto now = std::chrono::steady_clock::now();
+            if (now_seen != seen) {
+                seen = now_seen;
+                last_progress = now;
+            } else if (now - last_progress >= limit && !stop_switch.pulled()) {
+                stop_switch.pull();
+            }
+        }
+    }
+    loop_thread.join();
+
+    row.mechanism = outcome.mechanism;
+    row.errors = outcome.errors;
+    if (outcome.unsupported) {
+        row.status = RowStatus::unavailable;
+        row.reason = outcome.error;
+    } else if (!outcome.error.empty()) {
+        row.status = RowStatus::failed;
+        row.reason = stop_switch.pulled()
+                         ? fmt::format("no result for {} ms, a lost wake-up or call: {}", limit.count(),
+                                       outcome.error)
+                         : outcome.error;
+    } else {
+        row.runs.push_back(*outcome.measurement);
+    }
+    return row;
+}
+
+}  // namespace handoff

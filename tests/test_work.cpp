@@ -1,0 +1,160 @@
+// Work, durations, the executor and the awaiting side's checks.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "call_window.hpp"
+#include "handoff/clocks.hpp"
+#include "handoff/duration.hpp"
+#include "handoff/measurement.hpp"
+#include "handoff/thread_registry.hpp"
+#include "handoff/work.hpp"
+
+namespace handoff {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Duration, ParsesEveryUnit) {
+    EXPECT_EQ(parse_duration("250ns"), 250ns);
+    EXPECT_EQ(parse_duration("2us"), 2us);
+    EXPECT_EQ(parse_duration("1.5ms"), 1500us);
+    EXPECT_EQ(parse_duration("3s"), 3s);
+    EXPECT_EQ(parse_duration("0us"), 0ns);
+}
+
+TEST(Duration, RejectsMalformed) {
+    for (const char* bad : {"", "5", "us", "-1ms", "+1ms", "1.5ns", "1e99s", "2 us", "2usx", "nan s", "2hours"}) {
+        EXPECT_THROW(parse_duration(bad), std::invalid_argument) << bad;
+    }
+}
+
+TEST(Duration, FormatsTheShortestExactSpelling) {
+    EXPECT_EQ(format_duration(2us), "2us");
+    EXPECT_EQ(format_duration(1500us), "1500us");
+    EXPECT_EQ(format_duration(3s), "3s");
+    EXPECT_EQ(format_duration(0ns), "0ns");
+    EXPECT_EQ(format_per_call(812e-9), "812 ns");
+    EXPECT_EQ(format_per_call(2.41e-6), "2.41 us");
+}
+
+TEST(Work, ParsesAndSpellsEveryKind) {
+    for (const char* spec : {"none", "sleep0", "yield", "syscall", "spin:200us", "sleep:1ms"}) {
+        EXPECT_EQ(Work::parse(spec).spec(), spec);
+    }
+    EXPECT_THROW(Work::parse("spin"), std::invalid_argument);
+    EXPECT_THROW(Work::parse("spin:"), std::invalid_argument);
+    EXPECT_THROW(Work::parse("nap"), std::invalid_argument);
+}
+
+TEST(Work, EveryKindReturnsTheExpectedResult) {
+    for (const char* spec : {"none", "sleep0", "yield", "syscall", "spin:5us", "sleep:10us"}) {
+        const Work work = Work::parse(spec);
+        for (std::uint64_t seq = 0; seq < 20; ++seq) {
+            EXPECT_EQ(work.perform(argument_for(seq)), expected_result(argument_for(seq))) << spec;
+        }
+    }
+    EXPECT_NE(argument_for(1), argument_for(2));
+    EXPECT_NE(expected_result(1), expected_result(2));
+}
+
+TEST(Work, SpinUsesItsBudgetOfThreadCpu) {
+    const std::int64_t before = this_thread_cpu_ns();
+    spin_for_thread_cpu(20ms);
+    const std::int64_t used = this_thread_cpu_ns() - before;
+    EXPECT_GE(used, 20'000'000);
+    EXPECT_LT(used, 40'000'000);  // generous: one burst of overshoot at most
+}
+
+TEST(Executor, RunsRegistersAndCapturesExceptions) {
+    ThreadRegistry registry;
+    const Executor executor(Work{}, registry);
+    Call call;
+    call.arg = 42;
+    std::thread([&] { executor.run(call); }).join();
+    EXPECT_EQ(call.status, CallStatus::ok);
+    EXPECT_EQ(call.result, expected_result(42));
+    EXPECT_GE(call.worker_cpu, 0);
+    ASSERT_EQ(registry.threads().size(), 1u);
+    EXPECT_NE(registry.threads()[0], current_tid());
+    executor.run(call);
+    executor.run(call);
+    EXPECT_EQ(registry.threads().size(), 2u);  // this thread once, however many calls
+}
+
+TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
+    CallWindow window(2);
+    Call& a = window.prepare(0, 7);
+    EXPECT_EQ(window.in_flight(), 1u);
+    a.result = expected_result(a.arg);
+    a.status = CallStatus::ok;
+    EXPECT_TRUE(window.settle(a));
+    EXPECT_EQ(window.in_flight(), 0u);
+    EXPECT_FALSE(window.settle(a));  // twice
+    EXPECT_NE(window.first_error().find("twice"), std::string::npos);
+
+    Call& b = window.prepare(1, 8);
+    b.result = expected_result(b.arg) ^ 1;
+    b.status = CallStatus::ok;
+    EXPECT_FALSE(window.settle(b));
+
+    Call& c = window.prepare(0, 9);
+    c.status = CallStatus::failed;
+    c.error = std::make_exception_ptr(std::runtime_error("boom"));
+    EXPECT_FALSE(window.settle(c));
+
+    Call stray;
+    EXPECT_FALSE(window.settle(stray));
+    EXPECT_EQ(window.errors(), 4u);
+}
+
+TEST(Measurement, ComputesEveryColumnFromTheEdges) {
+    IntervalEdge start, end;
+    start.wall_ns = 1'000'000'000;
+    end.wall_ns = 3'000'000'000;
+    start.process_cpu_ns = 100;
+    end.process_cpu_ns = 1'500'000'100;
+    start.loop_cpu_ns = 0;
+    end.loop_cpu_ns = 500'000'000;
+    start.loop_switches = {10, 1};
+    end.loop_switches = {30, 2};
+    start.threads[11] = {100'000'000, {5, 5}};
+    end.threads[11] = {600'000'000, {25, 6}};
+    end.threads[12] = {300'000'000, {4, 0}};  // created inside the interval
+    end.threads[13] = {999'000'000, {0, 0}};  // not a worker
+    const Measurement m = measure_interval(start, end, {11, 12}, 1000, 250);
+    EXPECT_DOUBLE_EQ(m.wall_s, 2.0);
+    EXPECT_DOUBLE_EQ(m.cpu_total_s, 1.5);
+    EXPECT_DOUBLE_EQ(m.cpu_loop_s, 0.5);
+    EXPECT_DOUBLE_EQ(m.cpu_worker_s, 0.8);
+    EXPECT_NEAR(m.cpu_other_s(), 0.2, 1e-12);
+    EXPECT_EQ(m.loop_switches.voluntary, 20u);
+    EXPECT_EQ(m.worker_switches.voluntary, 24u);
+    EXPECT_EQ(m.worker_switches.involuntary, 1u);
+    EXPECT_EQ(m.worker_threads, 2u);
+    EXPECT_DOUBLE_EQ(m.same_cpu_share(), 0.25);
+    EXPECT_THROW(measure_interval(start, end, {14}, 1, 0), std::runtime_error);  // exited worker
+}
+
+TEST(Clocks, ReadsAnotherThreadsCpuClock) {
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> done{false};
+    std::thread spinner([&] {
+        tid = current_tid();
+        spin_for_thread_cpu(30ms);
+        done = true;
+        while (done) std::this_thread::yield();
+    });
+    while (!done) std::this_thread::yield();
+    const auto cpu = thread_cpu_ns(tid);
+    const auto switches = thread_switches(tid);
+    done = false;
+    spinner.join();
+    ASSERT_TRUE(cpu.has_value());
+    EXPECT_GE(*cpu, 30'000'000);
+    EXPECT_TRUE(switches.has_value());
+}
+
+}  // namespace
+}  // namespace handoff
