@@ -4,9 +4,19 @@
 // sleeps on the scheduler's own mutex + condition variable and post() signals
 // it. The pool target is asio's own thread_pool.
 //
+// Three ways a result comes back, by design:
+//   classic (wake=always, loop-spin=0): every result posts a handler that
+//     delivers that one call — asio's own idiom.
+//   lab designs with wake=gated or a loop-spin: results go through the lab's
+//     lock-free CompletionInbox, and the wake is one posted "drain" handler
+//     that delivers everything waiting (see AsioLoop::drain).
+//   impl=native: the worker is a second io_context on its own thread; calls
+//     go there and come back with asio::post (NativeTarget).
+//
 // Posting allocates an operation through the handler's associated allocator.
-// Every handler here carries a SlotAllocator that places it in a fixed buffer
-// of its call's window slot, so no call touches the heap.
+// Every handler here carries an allocator that places it in a fixed buffer —
+// the buffer of its call's window slot, or one of a few drain buffers — so no
+// call touches the heap.
 
 // Asio's fenced blocks call std::atomic_thread_fence, which ThreadSanitizer
 // cannot model, and GCC says so (-Wtsan, an error under -Werror). Asio orders
@@ -21,6 +31,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -28,42 +39,63 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/version.hpp>
 
+#include "completion_inbox.hpp"
 #include "handoff/backend.hpp"
+#include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
+#include "loop_gate.hpp"
 
 namespace handoff {
 namespace {
 
-// One buffer per window slot for the one asio operation the slot's call has
-// queued at a time. A slot has one call in flight, and asio frees an
-// operation before invoking its handler, so a buffer is never wanted twice at
-// once; the busy flag turns a broken invariant into a heap fallback instead of
-// corruption. Requests too big or too aligned for a buffer use the heap too.
+// Fixed buffers for asio operations. allocate(slot) takes the buffer of one
+// window slot: a slot has one call in flight, and asio frees an operation
+// before invoking its handler, so the one operation a slot's call has queued
+// at a time always finds its buffer free. allocate_any() takes the first free
+// buffer, for handlers that belong to no call (the drain). The busy flags turn
+// a broken invariant into a heap fallback instead of corruption; requests too
+// big or too aligned for a buffer use the heap too.
 class SlotArena {
 public:
+    static constexpr std::uint32_t any = UINT32_MAX;
+
     explicit SlotArena(std::uint32_t slots) : slots_(std::make_unique<Slot[]>(slots)), count_(slots) {}
 
     void* allocate(std::uint32_t slot, std::size_t bytes, std::size_t align) {
-        if (slot < count_ && bytes <= kBytes && align <= alignof(std::max_align_t) &&
-            !slots_[slot].busy.exchange(true, std::memory_order_acquire)) {
-            return slots_[slot].bytes;
+        if (bytes <= kBytes && align <= alignof(std::max_align_t)) {
+            if (slot == any) {
+                for (std::uint32_t i = 0; i < count_; ++i) {
+                    if (claim(i)) return slots_[i].bytes;
+                }
+            } else if (slot < count_ && claim(slot)) {
+                return slots_[slot].bytes;
+            }
         }
         return ::operator new(bytes, std::align_val_t(align));
     }
 
-    void deallocate(std::uint32_t slot, void* p, std::size_t align) noexcept {
-        if (slot < count_ && p == slots_[slot].bytes) {
-            slots_[slot].busy.store(false, std::memory_order_release);
+    void deallocate(void* p, std::size_t align) noexcept {
+        // Ours when it points into the array: the slot follows from the address.
+        const auto* first = reinterpret_cast<const std::byte*>(slots_.get());
+        const auto* byte = static_cast<const std::byte*>(p);
+        if (byte >= first && byte < first + count_ * sizeof(Slot)) {
+            slots_[static_cast<std::size_t>(byte - first) / sizeof(Slot)].busy.store(false, std::memory_order_release);
         } else {
             ::operator delete(p, std::align_val_t(align));
         }
     }
 
 private:
+    bool claim(std::uint32_t slot) noexcept {
+        // A cheap look first, so a scan over busy buffers writes nothing.
+        return !slots_[slot].busy.load(std::memory_order_relaxed) &&
+               !slots_[slot].busy.exchange(true, std::memory_order_acquire);
+    }
+
     // An io_context or thread_pool operation wrapping our handlers is ~50 bytes.
     static constexpr std::size_t kBytes = 128;
 
-    // Cache-line aligned: pool threads complete different slots at once.
+    // Cache-line aligned: different threads post for different slots at once.
     struct alignas(64) Slot {
         alignas(std::max_align_t) std::byte bytes[kBytes];
         std::atomic<bool> busy{false};
@@ -82,7 +114,7 @@ struct SlotAllocator {
     SlotAllocator(const SlotAllocator<U>& other) noexcept : arena(other.arena), slot(other.slot) {}
 
     T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(slot, n * sizeof(T), alignof(T))); }
-    void deallocate(T* p, std::size_t) noexcept { arena->deallocate(slot, p, alignof(T)); }
+    void deallocate(T* p, std::size_t) noexcept { arena->deallocate(p, alignof(T)); }
 
     template <typename U>
     bool operator==(const SlotAllocator<U>& other) const noexcept {
@@ -93,13 +125,28 @@ struct SlotAllocator {
     std::uint32_t slot;
 };
 
+// Does the loop's side of `design` need the inbox and the drain handler?
+// Classic (every result wakes, no loop-spin) and impl=native use asio's own
+// post per result. A native design ignores the other axes, as its spelling
+// ("impl=native") says.
+bool uses_inbox(const Design* design) {
+    return design != nullptr && design->impl == Design::Impl::lab &&
+           (design->wake == Design::Wake::gated || design->loop_spin != Design::LoopSpin::none);
+}
+
 class AsioLoop final : public Loop {
 public:
     explicit AsioLoop(const LoopOptions& options)
-        : sink_(*options.sink), arena_(options.window) {}
+        : sink_(*options.sink), inbox_path_(uses_inbox(options.design)), gate_(options.design),
+          arena_(options.window) {}
 
     void run() override {
         if (stop_requested_.load(std::memory_order_acquire)) return;
+        stop_called_ = false;
+        // The inbox path starts (and restarts after a stop) with a drain
+        // scheduled: results that came while no run() was going are
+        // delivered, and the invariant in drain() below holds from here on.
+        if (inbox_path_) post_drain();
         io_.run();
         // io_context::stop() is sticky until restart(): re-arm for a later
         // run() after stop(), but keep a request_stop() sticky like the other
@@ -107,20 +154,84 @@ public:
         if (!stop_requested_.load(std::memory_order_acquire)) io_.restart();
     }
 
-    void stop() override { io_.stop(); }
+    void stop() override {
+        stop_called_ = true;  // ends a drain handler that is delivering (it called us)
+        io_.stop();
+    }
 
     void request_stop() override {
         stop_requested_.store(true, std::memory_order_release);
         io_.stop();  // thread-safe; before run() it makes run() return at once
     }
 
-    void complete(Call& call) override { boost::asio::post(io_, Delivery{this, &call}); }
+    void complete(Call& call) override {
+        if (!inbox_path_) {
+            boost::asio::post(io_, Delivery{this, &call});
+            return;
+        }
+        inbox_.push(call);
+        if (gate_.gated()) {
+            // Gated: post only when the loop has published that it sleeps
+            // (no drain pending or running); should_wake() takes the flag, so
+            // of many completers exactly one posts.
+            if (gate_.should_wake()) post_drain();
+        } else if (!drain_posted_.exchange(true, std::memory_order_acq_rel)) {
+            // wake=always with a loop-spin: every result wakes the loop, even
+            // while it is awake, except that one queued drain is enough (a
+            // second would only run empty: the analogue of writing an eventfd
+            // whose counter is already non-zero, without a growing queue).
+            post_drain();
+        }
+    }
 
     std::unique_ptr<Target> make_target(const TargetOptions& options) override;
 
-    std::string wake_mechanism() const override { return "asio::post"; }
+    std::string wake_mechanism() const override {
+        if (!inbox_path_) return "asio::post";
+        return gate_.gated() ? "asio::post of a drain, gated" : "asio::post of a drain";
+    }
 
 private:
+    // What "sleeping" means for asio. The loop thread blocks inside
+    // io_context::run(), and asio offers no hook before it blocks; but on the
+    // inbox path the only handlers this io_context ever runs are drains. So
+    // the loop is awake exactly while a drain is pending or running, and it
+    // "sleeps" when none is: then run() is, or soon will be, blocked in the
+    // scheduler's wait, and only a posted drain can wake it.
+    //
+    // Why no wake-up is lost. The handler ends only through LoopGate's
+    // before_block(), which publishes `sleeping` and then checks the inbox
+    // (seq_cst, Dekker): a completer pushes and then checks `sleeping`. So
+    // either the handler sees the result and delivers it instead of
+    // returning, or the completer sees `sleeping` and posts a drain. While
+    // `sleeping` is clear, a drain is pending or running and will itself end
+    // through that same publish-then-check, after the completer's push. The
+    // one exception is a stop(): the handler returns without publishing, and
+    // the next run() schedules a drain before it runs the io_context.
+    //
+    // Being gated saves the completer asio's scheduler mutex and an
+    // operation while the loop is awake, not a futex wake: asio already
+    // signals its condition variable only when a thread waits on it.
+    void drain() {
+        // wake=always: results from here on post again (see complete());
+        // acq_rel pairs with the completers' exchange so everything pushed
+        // before a post that this drain answers is visible to the take below.
+        if (!gate_.gated()) drain_posted_.exchange(false, std::memory_order_acq_rel);
+        gate_.after_block();  // awake: gated completers need not post
+        const auto ready = [this] { return !inbox_.empty() || stop_requested_.load(std::memory_order_relaxed); };
+        for (;;) {
+            if (const int cpu = deliver_all(inbox_.take_all(), sink_); cpu >= 0) peer_cpu_ = cpu;
+            if (stop_called_ || stop_requested_.load(std::memory_order_acquire)) return;
+            // Polls for the design's loop-spin (forever: until a result or a
+            // stop arrives, so this handler never returns while running),
+            // then publishes `sleeping`. False: something arrived — deliver
+            // it here rather than return and be posted again.
+            if (gate_.before_block(ready, peer_cpu_)) return;
+        }
+    }
+
+    void post_drain() { boost::asio::post(io_, Drain{this}); }
+
     struct Delivery {
         using allocator_type = SlotAllocator<void>;
         allocator_type get_allocator() const noexcept { return {loop->arena_, call->slot}; }
@@ -130,9 +241,29 @@ private:
         Call* call;
     };
 
+    struct Drain {
+        using allocator_type = SlotAllocator<void>;
+        allocator_type get_allocator() const noexcept { return {loop->drain_arena_, SlotArena::any}; }
+        void operator()() const { loop->drain(); }
+
+        AsioLoop* loop;
+    };
+
     CallSink& sink_;
+    const bool inbox_path_;
+    bool stop_called_ = false;  // loop thread only
     std::atomic<bool> stop_requested_{false};
-    SlotArena arena_;  // before io_: handlers still queued are freed into it when io_ dies
+    CompletionInbox inbox_;
+    LoopGate gate_;
+    alignas(64) std::atomic<bool> drain_posted_{false};  // wake=always on the inbox path
+    int peer_cpu_ = -1;  // where the worker last ran: adaptive loop-spin needs it
+    // Before io_: handlers still queued are freed into them when io_ dies.
+    SlotArena arena_;
+    // Drains rarely overlap: at most one is posted per published sleep, plus
+    // the one run() schedules; two pending at once needs a completer to take
+    // the gate in the instant before_block() takes it back. Four buffers
+    // leave the heap for what should never happen.
+    SlotArena drain_arena_{4};
     // Concurrency hint 1 only tells the scheduler one thread runs it (skip
     // waking peers); it keeps the scheduler mutex, so posts from any thread
     // stay safe (BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, 1) holds).
@@ -178,7 +309,59 @@ private:
     boost::asio::thread_pool pool_;  // last: its threads start in the constructor
 };
 
+// impl=native: the asio way to run a dedicated worker — a second io_context,
+// run by one thread of its own. A call goes there with asio::post and comes
+// back with asio::post into the loop's io_context (the classic delivery), so
+// both directions are asio's scheduler: mutex, op queue, condition variable.
+class NativeTarget final : public Target {
+public:
+    NativeTarget(AsioLoop& loop, const TargetOptions& options)
+        : loop_(loop), executor_(*options.executor), arena_(options.window) {
+        thread_ = std::thread([this] {
+            executor_.registry().note_current_thread();  // a worker from the start (and pinned)
+            worker_io_.run();
+        });
+    }
+
+    // Lets a running call finish and abandons queued ones (their operations
+    // are freed into arena_ when worker_io_ is destroyed, before arena_).
+    ~NativeTarget() override {
+        guard_.reset();
+        worker_io_.stop();
+        thread_.join();
+    }
+
+    void submit(Call& call) override { boost::asio::post(worker_io_, Job{this, &call}); }
+
+    std::string mechanism() const override { return "asio worker io_context, asio::post both ways"; }
+
+private:
+    struct Job {
+        using allocator_type = SlotAllocator<void>;
+        allocator_type get_allocator() const noexcept { return {target->arena_, call->slot}; }
+        void operator()() const {
+            target->executor_.run(*call);
+            target->loop_.complete(*call);
+        }
+
+        NativeTarget* target;
+        Call* call;
+    };
+
+    AsioLoop& loop_;
+    const Executor& executor_;
+    SlotArena arena_;  // before worker_io_, which frees queued jobs into it
+    boost::asio::io_context worker_io_{1};  // one thread runs it; posts come from the loop thread
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{worker_io_.get_executor()};
+    std::thread thread_;  // last: starts once everything above exists
+};
+
 std::unique_ptr<Target> AsioLoop::make_target(const TargetOptions& options) {
+    if (options.kind == TargetKind::dedicated && options.design != nullptr &&
+        options.design->impl == Design::Impl::native) {
+        if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
+        return std::make_unique<NativeTarget>(*this, options);
+    }
     if (options.kind != TargetKind::pool) return make_lab_target(*this, options);
     if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
     return std::make_unique<AsioPoolTarget>(*this, options);
@@ -194,6 +377,9 @@ std::string asio_version() {
 }
 
 std::unique_ptr<Loop> make_asio_loop(const LoopOptions& options) {
+    if (const Design* d = options.design) {
+        if (d->ring != Design::Ring::eventfd) throw Unsupported("ring= is for the uring backend only");
+    }
     return std::make_unique<AsioLoop>(options);
 }
 
@@ -201,7 +387,8 @@ std::unique_ptr<Loop> make_asio_loop(const LoopOptions& options) {
 
 extern const Backend asio_backend = {
     .name = "asio",
-    .description = "Boost.Asio io_context, woken by asio::post; pool: asio::thread_pool",
+    .description = "Boost.Asio io_context, woken by asio::post; pool: asio::thread_pool; "
+                   "native: a second io_context as the worker",
     .unavailable_reason = [] { return std::optional<std::string>(); },
     .library_version = asio_version,
     .make_loop = make_asio_loop,

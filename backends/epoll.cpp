@@ -15,6 +15,7 @@
 
 #include "completion_inbox.hpp"
 #include "handoff/backend.hpp"
+#include "loop_gate.hpp"
 
 namespace handoff {
 namespace {
@@ -25,7 +26,7 @@ namespace {
 
 class EpollLoop final : public Loop {
 public:
-    explicit EpollLoop(const LoopOptions& options) : sink_(*options.sink) {
+    explicit EpollLoop(const LoopOptions& options) : sink_(*options.sink), gate_(options.design) {
         epoll_ = epoll_create1(EPOLL_CLOEXEC);
         if (epoll_ < 0) fail("epoll_create1");
         wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -50,9 +51,17 @@ public:
 
     void run() override {
         running_ = true;
+        const auto ready = [this] { return !inbox_.empty() || stop_requested_.load(std::memory_order_relaxed); };
         while (running_ && !stop_requested_.load(std::memory_order_acquire)) {
+            // A design may poll for results before blocking, and gate the
+            // workers' wakes on the loop having published that it sleeps.
+            if (!gate_.before_block(ready, peer_cpu_)) {
+                drain();
+                continue;
+            }
             epoll_event events[8];
             const int n = epoll_wait(epoll_, events, 8, -1);
+            gate_.after_block();
             if (n < 0) {
                 if (errno == EINTR) continue;
                 fail("epoll_wait");
@@ -72,10 +81,11 @@ public:
 
     void complete(Call& call) override {
         inbox_.push(call);
-        wake();  // classic: every result writes, whether or not the loop sleeps
+        // Classic: every result writes. Gated: only while the loop sleeps.
+        if (gate_.should_wake()) wake();
     }
 
-    std::string wake_mechanism() const override { return "eventfd"; }
+    std::string wake_mechanism() const override { return gate_.gated() ? "eventfd, gated" : "eventfd"; }
 
 private:
     void wake() {
@@ -91,7 +101,11 @@ private:
         // fd readable again, so no result pushed after the drain is missed.
         while (read(wake_fd_, &count, sizeof count) < 0 && errno == EINTR) {
         }
-        deliver_all(inbox_.take_all(), sink_);
+        drain();
+    }
+
+    void drain() {
+        if (const int cpu = deliver_all(inbox_.take_all(), sink_); cpu >= 0) peer_cpu_ = cpu;
     }
 
     CallSink& sink_;
@@ -100,9 +114,15 @@ private:
     bool running_ = false;
     std::atomic<bool> stop_requested_{false};
     CompletionInbox inbox_;
+    LoopGate gate_;
+    int peer_cpu_ = -1;  // where the worker last ran: adaptive spinning needs it
 };
 
 std::unique_ptr<Loop> make_epoll_loop(const LoopOptions& options) {
+    if (const Design* d = options.design) {
+        if (d->impl == Design::Impl::native) throw Unsupported("epoll has no native worker: use a lab design");
+        if (d->ring != Design::Ring::eventfd) throw Unsupported("ring= is for the uring backend only");
+    }
     return std::make_unique<EpollLoop>(options);
 }
 

@@ -2,6 +2,11 @@
 // uv_async_send (an eventfd underneath). The pool target is libuv's own pool,
 // uv_queue_work, whose results come back through libuv's internal async handle
 // and are delivered from the after-work callback. The shape of Node.js.
+//
+// Designs: libuv blocks inside uv_run, so the loop's side of a design that
+// spins or gates its wakes works through libuv's hooks around the poll (see
+// UvLoop). impl=native is the classic libuv way to talk to a dedicated worker:
+// a second uv loop on the worker thread, uv_async both ways (UvWorkerLoop).
 #include <uv.h>
 
 #include <atomic>
@@ -19,7 +24,10 @@
 
 #include "completion_inbox.hpp"
 #include "handoff/backend.hpp"
+#include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
+#include "loop_gate.hpp"
+#include "spin.hpp"
 
 namespace handoff {
 namespace {
@@ -193,22 +201,227 @@ private:
     std::string mechanism_;
 };
 
-class UvLoop final : public Loop {
+// impl=native: the classic libuv way to talk to a dedicated worker. The worker
+// thread runs a uv loop of its own and sleeps in uv_run; submit() pushes the
+// call into a lock-free inbox and wakes that loop with uv_async_send; the
+// worker runs every call it finds and hands each back through Loop::complete,
+// which is the loop thread's own uv_async. Nothing is allocated per call: the
+// inbox links calls through Call::next.
+//
+// uv_async_send coalesces: on a handle already pending it is one load and a
+// return, and libuv guarantees the callback runs after the send, so the
+// callback drains the whole inbox and no call is left behind.
+//
+// The cost is libuv's own. In 1.44 (Debian's) the receiving loop busy-waits
+// (uv__async_spin: 997 pauses, then sched_yield) when it wakes before the
+// sender has finished uv_async_send; with both threads on one CPU the woken
+// side preempts the sender every time, in both directions: measured here,
+// ~34 us of spinning on each thread and 6 context switches per call.
+class UvWorkerLoop final : public Target {
 public:
-    explicit UvLoop(const LoopOptions& options) : sink_(*options.sink) {
-        if (const int rc = uv_loop_init(&loop_); rc != 0) fail("uv_loop_init", rc);
-        if (const int rc = uv_async_init(&loop_, &wake_, on_wake); rc != 0) {
-            uv_loop_close(&loop_);
-            fail("uv_async_init", rc);
+    UvWorkerLoop(Loop& loop, const Executor& executor) : loop_(loop), executor_(executor) {
+        if (const int rc = uv_loop_init(&worker_loop_); rc != 0) fail("uv_loop_init (worker)", rc);
+        if (const int rc = uv_async_init(&worker_loop_, &wake_, on_wake); rc != 0) {
+            uv_loop_close(&worker_loop_);
+            fail("uv_async_init (worker)", rc);
         }
-        // Referenced (the default), so it alone keeps uv_run from returning
-        // until stop() or request_stop().
         wake_.data = this;
+        // Both set up here, before the thread exists: submit() may send at
+        // once, and creating the thread publishes them to it.
+        try {
+            thread_ = std::thread([this] { work(); });
+        } catch (...) {
+            uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
+            uv_run(&worker_loop_, UV_RUN_DEFAULT);
+            uv_loop_close(&worker_loop_);
+            throw;
+        }
     }
 
-    ~UvLoop() override {
-        uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
-        // Runs the close callback, and the after-work callbacks of a pool
+    ~UvWorkerLoop() override {
+        // The worker's callback sees the flag, closes its only handle, and
+        // uv_run returns for want of anything alive. Calls still in the inbox
+        // are never run: the runner tears a target down only after every call
+        // was delivered, or after it gave up on the run.
+        stopping_.store(true, std::memory_order_seq_cst);
+        uv_async_send(&wake_);
+        thread_.join();
+        // Closed here, after the join, not on the worker: the send above may
+        // still be writing to this loop's eventfd when the worker has already
+        // seen the flag (through an earlier send) and left uv_run.
+        if (const int rc = uv_loop_close(&worker_loop_); rc != 0) {
+            std::fprintf(stderr, "handoff uv: uv_loop_close (worker): %s\n", uv_strerror(rc));
+            std::abort();
+        }
+    }
+
+    void submit(Call& call) override {
+        inbox_.push(call);
+        uv_async_send(&wake_);
+    }
+
+    std::string mechanism() const override { return "uv worker loop, uv_async both ways"; }
+
+private:
+    void work() {
+        executor_.registry().note_current_thread();
+        uv_run(&worker_loop_, UV_RUN_DEFAULT);
+    }
+
+    // On the worker thread.
+    static void on_wake(uv_async_t* handle) {
+        auto& self = *static_cast<UvWorkerLoop*>(handle->data);
+        if (self.stopping_.load(std::memory_order_acquire)) {
+            uv_close(reinterpret_cast<uv_handle_t*>(handle), nullptr);
+            return;
+        }
+        Call* list = self.inbox_.take_all();
+        while (list != nullptr) {
+            // complete() hands the call back; the loop may resubmit it (and
+            // rewrite next) at once: read the link first.
+            Call* next = list->next;
+            self.executor_.run(*list);
+            self.loop_.complete(*list);
+            list = next;
+        }
+    }
+
+    Loop& loop_;
+    const Executor& executor_;
+    uv_loop_t worker_loop_{};
+    uv_async_t wake_{};
+    std::atomic<bool> stopping_{false};
+    CompletionInbox inbox_;  // the same shape as the loop's: any thread pushes, one takes all
+    std::thread thread_;     // last: started once everything above exists
+};
+
+// The loop's side of a design (LoopGate) on libuv, which blocks inside uv_run.
+// Each turn of uv_run runs, in order: timers, pending, idle, PREPARE, the poll
+// (epoll_wait, blocking unless uv_backend_timeout says 0), CHECK, closing.
+//
+//   prepare  delivers what is waiting, spins for the budget (delivering what
+//            arrives), then publishes through the gate that the loop sleeps,
+//            and returns: libuv blocks in the poll.
+//   poll     a worker that saw the loop asleep has sent uv_async: on_wake
+//            takes the gate back and delivers.
+//   check    takes the gate back whatever woke the poll.
+//
+// Why no wake-up is lost (wake=gated): the prepare hook stores `sleeping`
+// and then looks at the inbox; a worker pushes and then looks at `sleeping`,
+// both seq_cst (LoopGate). Either the hook sees the call (it delivers and
+// goes round again, never returning to libuv with the flag set), or the worker
+// sees the flag and sends uv_async, whose eventfd write makes the poll return
+// however late it comes (before libuv enters epoll_wait, or during). A call
+// pushed while the flag is clear — the loop is delivering, or between check
+// and prepare — is found by the next prepare, which runs before any poll.
+// The prepare hook returns to libuv only (a) with the flag published, (b) after
+// a stop, when libuv's poll does not block, or (c) with an idle handle started,
+// which makes libuv's poll timeout 0: never awake and unreachable.
+class UvLoop final : public Loop {
+public:
+    explicit UvLoop(const LoopOptions& options)
+        : sink_(*options.sink),
+          gate_(options.design),
+          hooks_(gate_.gated() ||
+                 (options.design != nullptr && options.design->loop_spin != Design::LoopSpin::none)) {
+        if (const int rc = uv_loop_init(&loop_); rc != 0) fail("uv_loop_init", rc);
+        loop_.data = this;  // every callback finds the UvLoop through its handle's loop
+        // Referenced (the default), so it alone keeps uv_run from returning
+        // until stop() or request_stop(); the hooks below are unreferenced.
+        int rc = uv_async_init(&loop_, &wake_, on_wake);
+        // Classic designs run libuv untouched: no hook costs them anything.
+        if (rc == 0 && hooks_) {
+            rc = init_hook(uv_prepare_init(&loop_, &prepare_), prepare_);
+            if (rc == 0) rc = uv_prepare_start(&prepare_, on_prepare);
+            if (rc == 0) rc = init_hook(uv_check_init(&loop_, &check_), check_);
+            if (rc == 0) rc = uv_check_start(&check_, on_check);
+            if (rc == 0) rc = init_hook(uv_idle_init(&loop_, &idle_), idle_);
+        }
+        if (rc != 0) {
+            close_all();
+            fail("uv handle init", rc);
+        }
+    }
+
+    ~UvLoop() override { close_all(); }
+
+    void run() override {
+        // Sticky, like the other loops: a stop requested once ends every run.
+        if (stop_requested_.load(std::memory_order_acquire)) return;
+        stopped_ = false;
+        uv_run(&loop_, UV_RUN_DEFAULT);
+    }
+
+    void stop() override {
+        stopped_ = true;
+        uv_stop(&loop_);
+    }
+
+    void request_stop() override {
+        stop_requested_.store(true, std::memory_order_release);
+        // Whatever the gate says: async-signal-safe, as a signal handler needs.
+        // A spinning prepare hook sees the flag itself (it is in `ready`).
+        uv_async_send(&wake_);
+    }
+
+    void complete(Call& call) override {
+        inbox_.push(call);
+        // Classic: every result sends. uv_async_send coalesces sends until the
+        // callback runs, which is why it drains the whole inbox. Gated: only
+        // while the loop has published that it sleeps (see the class comment).
+        if (gate_.should_wake()) uv_async_send(&wake_);
+    }
+
+    std::unique_ptr<Target> make_target(const TargetOptions& options) override {
+        if (options.kind == TargetKind::dedicated) {
+            if (options.design == nullptr || options.design->impl != Design::Impl::native) {
+                return make_lab_target(*this, options);
+            }
+            if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
+            return std::make_unique<UvWorkerLoop>(*this, *options.executor);
+        }
+        if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
+        if (options.window == 0) throw std::invalid_argument("pool target with a window of 0");
+        // libuv's pool completes through libuv's own internal uv_async, past
+        // the inbox this loop's hooks spin on and gate.
+        if (hooks_) throw Unsupported("uv_queue_work completes through libuv's own uv_async: pools take the classic design");
+        const PoolSize size = claim_pool_size(options.threads);
+        std::string mechanism = size.threads == options.threads
+                                    ? std::string("uv_queue_work")
+                                    : fmt::format("uv_queue_work ({} threads, UV_THREADPOOL_SIZE)", size.threads);
+        return std::make_unique<UvPool>(loop_, sink_, *options.executor, options.window, std::move(mechanism));
+    }
+
+    std::string wake_mechanism() const override { return gate_.gated() ? "uv_async, gated" : "uv_async"; }
+
+private:
+    // A prepare hook that keeps delivering returns to libuv after this many
+    // batches, for one poll that does not block: libuv's other handles get
+    // their turn (none in the lab; a real program has sockets and timers).
+    // One non-blocking epoll_wait per 64 batches is noise.
+    static constexpr unsigned fair_share_batches = 64;
+    // loop-spin=forever spins in slices of this, with a non-blocking turn of
+    // libuv between slices, for the same reason; it still never blocks.
+    static constexpr std::int64_t forever_slice_ns = 1'000'000;
+
+    template <class Handle>
+    static int init_hook(int rc, Handle& handle) {
+        if (rc == 0) uv_unref(reinterpret_cast<uv_handle_t*>(&handle));
+        return rc;
+    }
+
+    // Closes every handle that was initialised, lets libuv finish with them
+    // and closes the loop.
+    void close_all() {
+        const auto close = [](auto& handle) {
+            auto* h = reinterpret_cast<uv_handle_t*>(&handle);
+            if (h->loop != nullptr && !uv_is_closing(h)) uv_close(h, nullptr);
+        };
+        close(wake_);
+        close(prepare_);
+        close(check_);
+        close(idle_);
+        // Runs the close callbacks, and the after-work callbacks of a pool
         // target destroyed with calls in flight (their work is over by now).
         uv_run(&loop_, UV_RUN_DEFAULT);
         if (const int rc = uv_loop_close(&loop_); rc != 0) {
@@ -218,55 +431,82 @@ public:
         }
     }
 
-    void run() override {
-        // Sticky, like the other loops: a stop requested once ends every run.
-        if (stop_requested_.load(std::memory_order_acquire)) return;
-        uv_run(&loop_, UV_RUN_DEFAULT);
+    void drain() {
+        if (const int cpu = deliver_all(inbox_.take_all(), sink_); cpu >= 0) peer_cpu_ = cpu;
     }
 
-    void stop() override { uv_stop(&loop_); }
-
-    void request_stop() override {
-        stop_requested_.store(true, std::memory_order_release);
-        uv_async_send(&wake_);  // async-signal-safe, as a signal handler needs
+    // The prepare hook: libuv is about to compute its poll timeout and block.
+    void before_poll() {
+        const auto ready = [this] { return !inbox_.empty() || stop_requested_.load(std::memory_order_relaxed); };
+        unsigned batches = 0;
+        for (;;) {
+            if (stop_requested_.load(std::memory_order_acquire)) {
+                uv_stop(&loop_);
+                return;
+            }
+            if (stopped_) return;  // stop() from a delivery: uv_stop made the poll non-blocking
+            if (!inbox_.empty()) {
+                if (batches++ == fair_share_batches) return stay_awake();
+                drain();
+                continue;
+            }
+            if (gate_.spins_forever()) {
+                if (!spin_until(ready, forever_slice_ns)) return stay_awake();
+                continue;
+            }
+            // Spins for the budget, then publishes that the loop sleeps; false
+            // when a result or a stop arrived meanwhile: go round and take it.
+            if (gate_.before_block(ready, peer_cpu_)) return;
+        }
     }
 
-    void complete(Call& call) override {
-        inbox_.push(call);
-        // Classic: every result sends. uv_async_send coalesces sends until the
-        // callback runs, which is why it drains the whole inbox.
-        uv_async_send(&wake_);
-    }
+    // An active idle handle makes libuv's poll timeout 0: the poll only looks.
+    void stay_awake() { uv_idle_start(&idle_, on_idle); }
 
-    std::unique_ptr<Target> make_target(const TargetOptions& options) override {
-        if (options.kind != TargetKind::pool) return make_lab_target(*this, options);
-        if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
-        if (options.window == 0) throw std::invalid_argument("pool target with a window of 0");
-        const PoolSize size = claim_pool_size(options.threads);
-        std::string mechanism = size.threads == options.threads
-                                    ? std::string("uv_queue_work")
-                                    : fmt::format("uv_queue_work ({} threads, UV_THREADPOOL_SIZE)", size.threads);
-        return std::make_unique<UvPool>(loop_, sink_, *options.executor, options.window, std::move(mechanism));
-    }
+    static UvLoop& self(void* data) { return *static_cast<UvLoop*>(data); }
 
-    std::string wake_mechanism() const override { return "uv_async"; }
-
-private:
     static void on_wake(uv_async_t* handle) {
-        auto& self = *static_cast<UvLoop*>(handle->data);
-        deliver_all(self.inbox_.take_all(), self.sink_);
-        if (self.stop_requested_.load(std::memory_order_acquire)) uv_stop(&self.loop_);
+        UvLoop& loop = self(handle->loop->data);
+        loop.gate_.after_block();
+        loop.drain();
+        if (loop.stop_requested_.load(std::memory_order_acquire)) uv_stop(&loop.loop_);
     }
+    static void on_prepare(uv_prepare_t* handle) { self(handle->loop->data).before_poll(); }
+    static void on_check(uv_check_t* handle) { self(handle->loop->data).gate_.after_block(); }
+    static void on_idle(uv_idle_t* handle) { uv_idle_stop(handle); }  // one turn was enough
 
     CallSink& sink_;
     uv_loop_t loop_{};
     uv_async_t wake_{};
+    uv_prepare_t prepare_{};  // hooks: set up only for designs that gate or spin
+    uv_check_t check_{};
+    uv_idle_t idle_{};
     std::atomic<bool> stop_requested_{false};
+    bool stopped_ = false;  // stop() was called in this run (loop thread only)
     CompletionInbox inbox_;
+    LoopGate gate_;
+    const bool hooks_;
+    int peer_cpu_ = -1;  // where the worker last ran: adaptive spinning needs it
 };
+
+// Designs the uv backend cannot honour are refused before anything is built.
+void check_design(const Design& design) {
+    if (design.ring != Design::Ring::eventfd) throw Unsupported("ring= is for the uring backend only");
+    if (design.impl == Design::Impl::native) {
+        // The native worker is a libuv loop: the lab worker's axes mean nothing to it.
+        const Design native = parse_design("native");
+        if (design.queue != native.queue || design.wait != native.wait || design.worker_spin != native.worker_spin ||
+            design.batch != native.batch) {
+            throw Unsupported(
+                "impl=native on uv: the worker is a libuv loop woken by uv_async; queue=, wait= and batch= are for "
+                "lab workers (wake= and loop-spin= apply)");
+        }
+    }
+}
 
 std::unique_ptr<Loop> make_uv_loop(const LoopOptions& options) {
     if (options.sink == nullptr) throw std::invalid_argument("loop without a sink");
+    if (options.design != nullptr) check_design(*options.design);
     return std::make_unique<UvLoop>(options);
 }
 

@@ -12,9 +12,10 @@ CallWindow::CallWindow(std::uint32_t slots) : calls_(slots), busy_(slots, false)
     for (std::uint32_t i = 0; i < slots; ++i) calls_[i].slot = i;
 }
 
-Call& CallWindow::prepare(std::uint32_t slot, std::uint64_t seq) {
+Call& CallWindow::prepare(std::uint32_t slot, std::uint64_t seq, std::int64_t now_ns) {
     Call& call = calls_[slot];
     call.seq = seq;
+    call.sent_ns = now_ns;
     call.arg = argument_for(seq);
     call.result = 0;
     call.status = CallStatus::pending;

@@ -14,8 +14,9 @@ class CallWindow {
 public:
     explicit CallWindow(std::uint32_t slots);
 
-    // Prepares the call in `slot` as call number `seq` and marks it in flight.
-    Call& prepare(std::uint32_t slot, std::uint64_t seq);
+    // Prepares the call in `slot` as call number `seq`, sent at `now_ns`
+    // (CLOCK_MONOTONIC), and marks it in flight.
+    Call& prepare(std::uint32_t slot, std::uint64_t seq, std::int64_t now_ns);
 
     // Checks a delivered call: it must be in flight (not delivered twice) and
     // carry the right result. Returns false and records the first error.

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "handoff/backend.hpp"
+#include "handoff/design.hpp"
+#include "handoff/placement.hpp"
 
 namespace handoff {
 namespace {
@@ -19,6 +21,15 @@ Examples:
   handoff --backend epoll,uv --target dedicated --work spin:20us
   handoff --work none --format json --output results/today.json
   handoff --list                                backends, availability, library versions
+  handoff --design list                         the dedicated-worker design presets
+  handoff --work none --target dedicated --design futex-gated --design spin-park:2us --placement same,split
+  handoff --design wait=spin-park:5us,wake=gated,queue=spsc --inflight 16
+  handoff --sweep designs --backend epoll --count 100000 --work none
+  handoff --pin loop=0,worker=1,pool=1          (pool CPUs: 1, 0-1 or 0+2)
+
+Designs (--design, dedicated target): a preset, or key=value pairs after an optional preset:
+  queue=mutex|spsc  wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive  wake=always|gated
+  loop-spin=0|DUR|adaptive|forever  batch=on|off  ring=eventfd|msg-ring|futex (uring)  impl=lab|native
 
 Work: none | sleep0 | yield | syscall | spin:DUR | sleep:DUR   (DUR: 250ns, 2us, 1.5ms, 1s)
 Columns: Wall, CpuTotal (process), CpuEvtLoop (loop thread), CpuWorker (threads that ran
@@ -83,6 +94,15 @@ std::vector<TargetKind> parse_targets(const std::string& text) {
     throw UsageError("--target", fmt::format("'{}' is not allowed: expected dedicated, pool or all", text));
 }
 
+void print_design_presets(std::ostream& out) {
+    out << "Dedicated-worker designs (--design NAME, or NAME,key=value... to override an axis):\n";
+    for (const DesignPreset& preset : design_presets()) {
+        out << fmt::format("  {:<14} {}\n  {:<14}   = {}\n", preset.name, preset.summary, "", preset.spec);
+    }
+    out << "Axes: queue=mutex|spsc wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive wake=always|gated\n"
+           "      loop-spin=0|DUR|adaptive|forever batch=on|off ring=eventfd|msg-ring|futex (uring) impl=lab|native\n";
+}
+
 // The default warm-up: enough to create lazy pool threads and settle caches,
 // never most of a short run.
 std::uint64_t default_warmup(std::uint64_t calls) {
@@ -100,8 +120,9 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
     app.get_formatter()->column_width(30);
 
     std::string count = "250000", work = "sleep0", backends = "all", target = "all", threads = "4";
-    std::string warmup, inflight = "1", format, output;
-    bool list = false;
+    std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep;
+    std::vector<std::string> designs;
+    bool list = false, floor = false, no_floor = false;
     app.add_option("--count", count, "calls measured per row (default 250000)");
     app.add_option("--work", work, "what each call does (default sleep0)");
     app.add_option("--backend", backends, "all, or a comma list: " + backend_names());
@@ -112,6 +133,15 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
     app.add_option("--format", format, "table | json | csv (default table)");
     app.add_option("--output", output, "write the report to FILE (stdout still shows the table)");
     app.add_flag("--list", list, "list backends, whether each is available, library versions");
+    app.add_option("--design", designs,
+                   "dedicated-worker design, repeatable: a preset or key=value list; 'list' shows presets");
+    CLI::Option* placement_option =
+        app.add_option("--placement", placement, "free | same | split, or a comma list (default free)");
+    app.add_option("--pin", pin, "pin threads: loop=CPU,worker=CPU,pool=CPUS (any subset)")
+        ->excludes(placement_option);
+    app.add_flag("--floor", floor, "add the floor row (default when two CPUs are online)");
+    app.add_flag("--no-floor", no_floor, "leave the floor row out");
+    app.add_option("--sweep", sweep, "designs: every preset x placement same and split, sorted by wall/call");
 
     try {
         app.parse(argc, argv);
@@ -145,18 +175,73 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
         base.inflight = std::uint32_t(parse_count("--inflight", inflight, 1, 65536));
         base.warmup = warmup.empty() ? default_warmup(base.calls)
                                      : parse_count("--warmup", warmup, 0, 1'000'000'000);
-        const auto targets = parse_targets(target);
+        auto targets = parse_targets(target);
         const auto chosen = parse_backends(backends);
 
+        if (designs.size() == 1 && designs[0] == "list") {
+            print_design_presets(out);
+            return {std::nullopt, exit_ok};
+        }
+        std::vector<Design> chosen_designs;
+        if (!sweep.empty()) {
+            if (sweep != "designs") throw UsageError("--sweep", fmt::format("'{}' is not allowed: expected designs", sweep));
+            if (!designs.empty()) throw UsageError("--sweep", "runs every preset: leave --design out");
+            if (pin.empty() && placement == "free") placement = "same,split";
+            targets = {TargetKind::dedicated};
+            options.sort_by_wall = true;
+            for (const DesignPreset& preset : design_presets()) chosen_designs.push_back(parse_design(preset.name));
+        }
+        for (const std::string& spec : designs) {
+            try {
+                chosen_designs.push_back(parse_design(spec));
+            } catch (const std::invalid_argument& e) {
+                throw UsageError("--design", e.what());
+            }
+        }
+        if (chosen_designs.empty()) chosen_designs.push_back(Design{});
+
+        const std::vector<int> online = online_cpus();
+        std::vector<Placement> placements;
+        if (!pin.empty()) {
+            try {
+                placements.push_back(parse_pin(pin, online));
+            } catch (const std::invalid_argument& e) {
+                throw UsageError("--pin", e.what());
+            }
+        } else {
+            for (const std::string& name : split_list(placement)) {
+                try {
+                    placements.push_back(parse_placement(name, online));
+                } catch (const std::invalid_argument& e) {
+                    throw UsageError("--placement", e.what());
+                }
+            }
+        }
+
+        // The baseline and the limit first, then every backend x target x
+        // design (dedicated only) x placement.
         Configuration baseline = base;
         baseline.backend = "inline";
+        baseline.placement = placements.front();
         options.configurations.push_back(baseline);
+        if (floor || (!no_floor && online.size() >= 2)) {
+            Configuration limit = base;
+            limit.backend = "floor";
+            options.configurations.push_back(limit);
+        }
         for (const std::string& name : chosen) {
             for (const TargetKind kind : targets) {
-                Configuration config = base;
-                config.backend = name;
-                config.target = kind;
-                options.configurations.push_back(config);
+                const std::size_t design_count = kind == TargetKind::dedicated ? chosen_designs.size() : 1;
+                for (std::size_t d = 0; d < design_count; ++d) {
+                    for (const Placement& where : placements) {
+                        Configuration config = base;
+                        config.backend = name;
+                        config.target = kind;
+                        config.design = chosen_designs[d];
+                        config.placement = where;
+                        options.configurations.push_back(config);
+                    }
+                }
             }
         }
         return {std::move(options), exit_ok};

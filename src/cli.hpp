@@ -16,6 +16,7 @@ struct Options {
     std::optional<Format> format;               // nullopt: table, or from --output's extension
     std::string output;                         // "" = stdout
     bool list = false;                          // --list: show backends and exit
+    bool sort_by_wall = false;                  // --sweep: rows by wall per call, cheapest first
 };
 
 // Exit statuses.

@@ -1,10 +1,12 @@
-// Finished calls waiting for the loop thread: a mutex-protected intrusive FIFO
-// that the lab's loops (epoll, uring, uv) share. Workers push from any thread;
-// the loop thread takes the whole list at once after each wake, so one wake
-// delivers every result that arrived before it (wakes may coalesce).
+// Finished calls waiting for the loop thread, shared by the lab's loops.
+// Workers push from any thread; the loop thread takes the whole list at once
+// after each wake, so one wake delivers every result that arrived before it
+// (wakes may coalesce). Lock-free: a push is one compare-and-swap on the head
+// of an intrusive stack, a take is one exchange; the list is reversed on
+// take so calls are delivered in the order they were pushed.
 #pragma once
 
-#include <mutex>
+#include <atomic>
 
 #include "handoff/call.hpp"
 
@@ -13,41 +15,51 @@ namespace handoff {
 class CompletionInbox {
 public:
     // Any thread. Returns true when the inbox was empty before this push.
-    bool push(Call& call) {
-        call.next = nullptr;
-        std::lock_guard lock(mutex_);
-        const bool was_empty = head_ == nullptr;
-        if (was_empty) {
-            head_ = &call;
-        } else {
-            tail_->next = &call;
-        }
-        tail_ = &call;
-        return was_empty;
+    bool push(Call& call) noexcept {
+        Call* head = head_.load(std::memory_order_relaxed);
+        do {
+            call.next = head;
+            // seq_cst: a gated design's completer reads the loop's `sleeping`
+            // flag next, and that read must not pass this write (LoopGate).
+        } while (!head_.compare_exchange_weak(head, &call, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed));
+        return head == nullptr;
     }
 
     // Loop thread: every waiting call, oldest first, linked through Call::next.
-    Call* take_all() {
-        std::lock_guard lock(mutex_);
-        Call* list = head_;
-        head_ = tail_ = nullptr;
-        return list;
+    Call* take_all() noexcept {
+        Call* newest_first = head_.exchange(nullptr, std::memory_order_acquire);
+        Call* oldest_first = nullptr;
+        while (newest_first != nullptr) {
+            Call* next = newest_first->next;
+            newest_first->next = oldest_first;
+            oldest_first = newest_first;
+            newest_first = next;
+        }
+        return oldest_first;
     }
 
+    // Any thread: whether a take would find something (for polling and the
+    // sleep gate; seq_cst so it pairs with the gate's fence).
+    bool empty() const noexcept { return head_.load(std::memory_order_seq_cst) == nullptr; }
+
 private:
-    std::mutex mutex_;
-    Call* head_ = nullptr;
-    Call* tail_ = nullptr;
+    alignas(64) std::atomic<Call*> head_{nullptr};
 };
 
 // Delivers a list from take_all() in order. Reads each link before delivering,
-// because the sink may resubmit the same call (its slot) at once.
-inline void deliver_all(Call* list, CallSink& sink) {
+// because the sink may resubmit the same call (its slot) at once. Returns the
+// CPU the last call ran on (-1 for none): adaptive designs use it to tell
+// whether the worker shares the loop's CPU.
+inline int deliver_all(Call* list, CallSink& sink) {
+    int worker_cpu = -1;
     while (list != nullptr) {
         Call* next = list->next;
+        worker_cpu = list->worker_cpu;
         sink.deliver(*list);
         list = next;
     }
+    return worker_cpu;
 }
 
 }  // namespace handoff

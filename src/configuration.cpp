@@ -3,11 +3,11 @@
 namespace handoff {
 
 std::string Configuration::target_name() const {
-    return is_inline() ? "-" : std::string(to_string(target));
+    return is_inline() || is_floor() ? "-" : std::string(to_string(target));
 }
 
 std::string Configuration::design_name() const {
-    return !is_inline() && target == TargetKind::dedicated ? design.name : "-";
+    return !is_inline() && !is_floor() && target == TargetKind::dedicated ? design.name : "-";
 }
 
 std::string_view to_string(RowStatus status) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "condvar_workers.hpp"
+#include "designed_worker.hpp"
 #include "handoff/loop.hpp"
 
 namespace handoff {
@@ -21,9 +22,16 @@ std::unique_ptr<Target> make_lab_target(Loop& loop, const TargetOptions& options
         return std::make_unique<CondvarWorkers>(loop, *options.executor, options.threads, false,
                                                 fmt::format("lab pool ({} threads)", options.threads));
     }
-    const Design& design = options.design != nullptr ? *options.design : Design{};
-    return std::make_unique<CondvarWorkers>(loop, *options.executor, 1, design.worker_drains_batch,
-                                            "lab worker");
+    const Design design = options.design != nullptr ? *options.design : Design{};
+    if (design.impl == Design::Impl::native) {
+        throw Unsupported("this backend has no native worker (impl=native is for asio and uv)");
+    }
+    // `classic` keeps the plain condvar worker: the baseline the designs are
+    // measured against, with python-async-bench's always-notify shape.
+    const bool classic = design.queue == Design::Queue::mutex && design.wait == Design::Wait::condvar &&
+                         design.wake == Design::Wake::always && design.loop_spin == Design::LoopSpin::none;
+    if (classic) return std::make_unique<CondvarWorkers>(loop, *options.executor, 1, design.batch, "lab worker");
+    return std::make_unique<DesignedWorker>(loop, *options.executor, design, options.window);
 }
 
 std::unique_ptr<Target> Loop::make_target(const TargetOptions& options) {

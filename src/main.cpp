@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <iostream>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -50,10 +52,21 @@ bool write_file_atomically(const std::string& path, const Report& report, Format
     return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
 
+// A sweep reads best cheapest first; rows without figures go last.
+void sort_by_wall_per_call(std::vector<RowResult>& rows) {
+    const auto key = [](const RowResult& row) {
+        if (row.status != RowStatus::ok || row.runs.empty() || row.runs[0].calls == 0) {
+            return std::numeric_limits<double>::infinity();
+        }
+        return row.runs[0].wall_s / double(row.runs[0].calls);
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const RowResult& a, const RowResult& b) { return key(a) < key(b); });
+}
+
 void show_progress(std::size_t index, std::size_t total, const Configuration& config) {
     if (!isatty(STDERR_FILENO)) return;
-    std::cerr << fmt::format("\r\033[K[{}/{}] {} {} ...", index + 1, total, config.backend,
-                             config.target_name())
+    std::cerr << fmt::format("\r\033[K[{}/{}] {} {} {} {} ...", index + 1, total, config.backend,
+                             config.target_name(), config.design_name(), config.placement.name)
               << std::flush;
 }
 
@@ -82,6 +95,7 @@ int main(int argc, char** argv) {
         any_failed |= report.rows.back().status == RowStatus::failed;
     }
     clear_progress();
+    if (options.sort_by_wall) sort_by_wall_per_call(report.rows);
 
     if (options.output.empty()) {
         write_report(std::cout, report, options.format.value_or(Format::table));

@@ -20,8 +20,7 @@ namespace {
 constexpr int max_cpu = 65535;
 
 constexpr std::string_view allowed_pin =
-    "loop=CPU, worker=CPU and pool=CPUS joined by commas, each at most once "
-    "(CPUS: 1, a range 0-1, or several joined by +, like 0+2 or 0-1+4)";
+    "loop=CPU,worker=CPU,pool=CPUS, each key at most once (CPUS like 1, 0-1 or 0+2)";
 
 constexpr std::string_view allowed_placement = "free, same or split";
 
@@ -33,7 +32,6 @@ public:
         CPU_ZERO_S(size(), set_.get());
     }
     std::size_t size() const { return CPU_ALLOC_SIZE(cpus_); }
-    int capacity() const { return cpus_; }
     cpu_set_t* get() { return set_.get(); }
     void add(int cpu) { CPU_SET_S(std::size_t(cpu), size(), set_.get()); }
     std::vector<int> members() const {

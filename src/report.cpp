@@ -20,7 +20,11 @@ double per_call(double total, std::uint64_t calls) {
     return calls ? total / double(calls) : std::numeric_limits<double>::quiet_NaN();
 }
 
-constexpr std::array<FigureDef, 12> figures{{
+double latency(const Measurement& m, std::int64_t ns) {
+    return m.latency.samples ? double(ns) : std::numeric_limits<double>::quiet_NaN();
+}
+
+constexpr std::array<FigureDef, 21> figures{{
     {"wall_s", [](const Measurement& m) { return m.wall_s; }, false},
     {"cpu_total_s", [](const Measurement& m) { return m.cpu_total_s; }, false},
     {"cpu_loop_s", [](const Measurement& m) { return m.cpu_loop_s; }, false},
@@ -34,6 +38,20 @@ constexpr std::array<FigureDef, 12> figures{{
     {"same_cpu_share", [](const Measurement& m) { return m.same_cpu_share(); }, false},
     // Multiply first: 0.5 s over 1000 calls is exactly 500000 ns this way.
     {"wall_per_call_ns", [](const Measurement& m) { return per_call(m.wall_s * 1e9, m.calls); }, false},
+    {"loop_cpu_per_call_ns", [](const Measurement& m) { return per_call(m.cpu_loop_s * 1e9, m.calls); }, false},
+    {"worker_cpu_per_call_ns", [](const Measurement& m) { return per_call(m.cpu_worker_s * 1e9, m.calls); }, false},
+    {"switches_per_call", [](const Measurement& m) {
+         return per_call(double(m.loop_switches.voluntary + m.loop_switches.involuntary +
+                                m.worker_switches.voluntary + m.worker_switches.involuntary),
+                         m.calls);
+     }, false},
+    {"calls_per_s", [](const Measurement& m) { return m.wall_s > 0 ? double(m.calls) / m.wall_s : 0.0; }, false},
+    // Round trips, sent to delivered on the loop thread (null without samples: inline).
+    {"lat_p50_ns", [](const Measurement& m) { return latency(m, m.latency.p50_ns); }, true},
+    {"lat_p90_ns", [](const Measurement& m) { return latency(m, m.latency.p90_ns); }, true},
+    {"lat_p99_ns", [](const Measurement& m) { return latency(m, m.latency.p99_ns); }, true},
+    {"lat_p999_ns", [](const Measurement& m) { return latency(m, m.latency.p999_ns); }, true},
+    {"lat_max_ns", [](const Measurement& m) { return latency(m, m.latency.max_ns); }, true},
 }};
 
 }  // namespace
@@ -67,6 +85,8 @@ std::vector<NamedField> flat_fields(const RowResult& row) {
         {"calls", std::uint64_t(c.calls)},
         {"inflight", std::uint64_t(c.inflight)},
         {"threads", std::uint64_t(c.threads)},
+        {"placement", describe(c.placement)},
+        {"pin", pin_spec(c.placement)},
         {"mechanism", row.mechanism},
     };
     const bool measured = has_figures(row);

@@ -5,12 +5,15 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "call_window.hpp"
 #include "handoff/backend.hpp"
+#include "handoff/floor.hpp"
 #include "handoff/loop.hpp"
+#include "handoff/placement.hpp"
 #include "handoff/thread_registry.hpp"
 
 namespace handoff {
@@ -88,13 +91,18 @@ public:
             return;
         }
         progress_.fetch_add(1, std::memory_order_relaxed);
+        // One clock read per call: it ends this call's round trip and starts
+        // the next one sent from the same slot.
+        std::int64_t now = 0;
         if (measuring_) {
+            now = monotonic_ns();
+            latency_.record(now - call.sent_ns);
             ++delivered_;
             same_cpu_ += call.worker_cpu == call.loop_cpu;
         }
         const std::uint64_t phase_total = measuring_ ? config_.calls : config_.warmup;
         if (sent_ < phase_total) {
-            send(call.slot);
+            send(call.slot, now);
         } else if (window_.in_flight() == 0) {
             measuring_ ? finish() : begin_measured();
         }
@@ -104,15 +112,15 @@ public:
     const std::optional<Measurement>& measurement() const { return measurement_; }
 
 private:
-    void send(std::uint32_t slot) {
-        target_->submit(window_.prepare(slot, next_seq_++));
+    void send(std::uint32_t slot, std::int64_t now) {
+        target_->submit(window_.prepare(slot, next_seq_++, now));
         ++sent_;
     }
 
     void fill(std::uint64_t phase_total) {
         sent_ = 0;
         const std::uint64_t first = std::min<std::uint64_t>(config_.inflight, phase_total);
-        for (std::uint32_t slot = 0; slot < first; ++slot) send(slot);
+        for (std::uint32_t slot = 0; slot < first; ++slot) send(slot, measuring_ ? monotonic_ns() : 0);
     }
 
     void begin_measured() {
@@ -124,6 +132,7 @@ private:
     void finish() {
         const IntervalEdge end = close_interval();
         measurement_ = measure_interval(start_, end, registry_.threads(), delivered_, same_cpu_);
+        measurement_->latency = summarize(latency_);
         loop_->stop();
     }
 
@@ -141,30 +150,42 @@ private:
     std::uint64_t delivered_ = 0;  // measured calls
     std::uint64_t same_cpu_ = 0;
     IntervalEdge start_;
+    LatencyHistogram latency_;
     std::optional<Measurement> measurement_;
 };
 
 // Everything that happens on the loop thread: build, warm up, measure, tear down.
+// Where the run's workers go: the placement's worker or pool CPUs, else the
+// process's own mask (threads inherit the pinned loop thread's mask, and
+// libuv's pool outlives a run, so "free" must be set too).
+std::vector<int> worker_cpus(const Configuration& config, const std::vector<int>& process_mask) {
+    const Placement& p = config.placement;
+    if (config.target == TargetKind::dedicated && p.worker_cpu >= 0) return {p.worker_cpu};
+    if (config.target == TargetKind::pool && !p.pool_cpus.empty()) return p.pool_cpus;
+    return process_mask;
+}
+
 LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backend,
-                               StopSwitch& stop_switch, std::atomic<std::uint64_t>& progress) {
+                               StopSwitch& stop_switch, std::atomic<std::uint64_t>& progress,
+                               const std::vector<int>& process_mask) {
     LoopOutcome outcome;
-    ThreadRegistry registry;
+    if (std::string error; !pin_current_thread(config.placement.loop_cpu, &error)) {
+        outcome.error = "placement: " + error;
+        return outcome;
+    }
+    ThreadRegistry registry(worker_cpus(config, process_mask));
     const Executor executor(config.work, registry);
     Driver driver(config, registry, progress);
+    // The design shapes both sides of a dedicated worker; pools are classic.
+    const Design* design = config.target == TargetKind::dedicated ? &config.design : nullptr;
     try {
-        const std::unique_ptr<Loop> loop = backend.make_loop({.sink = &driver, .window = config.inflight});
-        std::unique_ptr<Target> target;
-        try {
-            target = loop->make_target({.kind = config.target,
-                                        .design = &config.design,
-                                        .threads = config.threads,
-                                        .window = config.inflight,
-                                        .executor = &executor});
-        } catch (const Unsupported& e) {
-            outcome.unsupported = true;
-            outcome.error = e.what();
-            return outcome;
-        }
+        const std::unique_ptr<Loop> loop =
+            backend.make_loop({.sink = &driver, .window = config.inflight, .design = design});
+        std::unique_ptr<Target> target = loop->make_target({.kind = config.target,
+                                                            .design = design,
+                                                            .threads = config.threads,
+                                                            .window = config.inflight,
+                                                            .executor = &executor});
         outcome.mechanism = fmt::format("{}; wake: {}", target->mechanism(), loop->wake_mechanism());
         driver.attach(*loop, *target);
         stop_switch.attach(loop.get());
@@ -173,13 +194,19 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
         const DetachOnExit detach{stop_switch};
         driver.start();
         loop->run();
+    } catch (const Unsupported& e) {
+        outcome.unsupported = true;
+        outcome.error = e.what();
+        return outcome;
     } catch (const std::exception& e) {
         outcome.error = e.what();
         return outcome;
     }
     outcome.measurement = driver.measurement();
     outcome.errors = driver.window().errors();
-    if (outcome.errors != 0) {
+    if (const std::string pin_error = registry.pin_error(); !pin_error.empty()) {
+        outcome.error = "placement: " + pin_error;
+    } else if (outcome.errors != 0) {
         outcome.error = driver.window().first_error();
     } else if (!outcome.measurement) {
         outcome.error = fmt::format("stopped with {} calls outstanding (seq {})",
@@ -191,7 +218,9 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
 RowResult run_inline(const Configuration& config) {
     RowResult row;
     row.config = config;
+    std::string pin_error;
     std::thread([&] {
+        if (!pin_current_thread(config.placement.loop_cpu, &pin_error)) return;
         for (std::uint64_t seq = 0; seq < config.warmup; ++seq) config.work.perform(argument_for(seq));
         std::uint64_t errors = 0;
         const IntervalEdge start = open_interval();
@@ -204,12 +233,73 @@ RowResult run_inline(const Configuration& config) {
         row.errors = errors;
     }).join();
     row.mechanism = "called on the loop thread, no handoff";
-    if (row.errors != 0) {
+    if (!pin_error.empty()) {
+        row.status = RowStatus::failed;
+        row.reason = "placement: " + pin_error;
+    } else if (row.errors != 0) {
         row.status = RowStatus::failed;
         row.reason = fmt::format("{} calls returned a wrong result", row.errors);
         row.runs.clear();
     }
     return row;
+}
+
+// The floor: two threads spinning on one cache line, the cheapest round trip
+// between two CPUs. It runs no work and has no loop; thread A plays the loop.
+RowResult run_floor(const Configuration& config) {
+    RowResult row;
+    row.config = config;
+    row.mechanism = "two threads spinning on one cache line (no queue, no system call)";
+    int cpu_a = config.placement.loop_cpu;
+    int cpu_b = config.placement.worker_cpu;
+    if (cpu_a < 0 || cpu_b < 0 || cpu_a == cpu_b) {
+        const auto pair = default_floor_cpus();
+        if (!pair) {
+            row.status = RowStatus::unavailable;
+            row.reason = "the floor needs two CPUs this process may run on";
+            return row;
+        }
+        std::tie(cpu_a, cpu_b) = *pair;
+    }
+    const FloorOutcome outcome = measure_floor(config.calls, cpu_a, cpu_b);
+    if (!outcome) {
+        row.status = RowStatus::failed;
+        row.reason = outcome.error;
+        return row;
+    }
+    const FloorResult& f = *outcome.result;
+    Measurement m;
+    m.calls = f.round_trips;
+    m.wall_s = f.wall_s;
+    m.cpu_loop_s = f.cpu_a_s;
+    m.cpu_worker_s = f.cpu_b_s;
+    m.cpu_total_s = f.cpu_a_s + f.cpu_b_s;  // the two spinning threads are the whole cost
+    m.worker_threads = 1;
+    m.latency.p50_ns = f.p50_ns;
+    m.latency.p99_ns = f.p99_ns;
+    m.latency.max_ns = f.max_ns;
+    m.latency.samples = f.latency_samples;
+    row.config.placement.name = "split";
+    row.config.placement.loop_cpu = cpu_a;
+    row.config.placement.worker_cpu = cpu_b;
+    row.runs.push_back(m);
+    return row;
+}
+
+// A design whose sides never sleep, pinned to one CPU, makes no progress
+// until the spinner's time slice ends (milliseconds per call): refused
+// rather than run for minutes.
+std::optional<std::string> placement_conflict(const Configuration& config) {
+    const Placement& p = config.placement;
+    const bool one_cpu = p.loop_cpu >= 0 && p.loop_cpu == p.worker_cpu;
+    const bool never_sleeps = config.target == TargetKind::dedicated &&
+                              (config.design.wait == Design::Wait::spin ||
+                               config.design.loop_spin == Design::LoopSpin::forever);
+    if (one_cpu && never_sleeps) {
+        return std::string("a side that never sleeps, pinned to the other side's CPU, waits a time slice per call: "
+                           "use split or free placement");
+    }
+    return std::nullopt;
 }
 
 // Long work legitimately delivers nothing for a while: the watchdog waits
@@ -223,6 +313,7 @@ std::chrono::milliseconds stall_limit(const Configuration& config, const RunLimi
 
 RowResult run_configuration(const Configuration& config, const RunLimits& limits) {
     if (config.is_inline()) return run_inline(config);
+    if (config.is_floor()) return run_floor(config);
 
     RowResult row;
     row.config = config;
@@ -243,7 +334,14 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         row.reason = *reason;
         return row;
     }
+    if (auto reason = placement_conflict(config)) {
+        row.status = RowStatus::unavailable;
+        row.reason = *reason;
+        return row;
+    }
 
+    // Read here, on the unpinned main thread: the mask an unpinned run restores.
+    static const std::vector<int> process_mask = current_thread_affinity();
     StopSwitch stop_switch;
     std::atomic<std::uint64_t> progress{0};
     LoopOutcome outcome;
@@ -251,7 +349,7 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
     std::condition_variable done_cv;
     bool done = false;
     std::thread loop_thread([&] {
-        outcome = run_on_loop_thread(config, backend, stop_switch, progress);
+        outcome = run_on_loop_thread(config, backend, stop_switch, progress, process_mask);
         std::lock_guard lock(done_mutex);
         done = true;
         done_cv.notify_one();

@@ -94,7 +94,7 @@ TEST(Cli, VersionAndList) {
 }
 
 TEST(Cli, JsonHasEveryRowVerified) {
-    const Ran ran = run("--count 300 --work none --backend epoll,asio --format json");
+    const Ran ran = run("--count 300 --work none --backend epoll,asio --format json --no-floor");
     ASSERT_EQ(ran.status, 0) << ran.err;
     const auto doc = nlohmann::json::parse(ran.out);
     EXPECT_EQ(doc.at("schema"), "handoff/1");
@@ -119,7 +119,7 @@ TEST(Cli, AnUnavailableBackendIsSkippedAndTheRestRun) {
 
 TEST(Cli, OutputFileGetsTheFormatOfItsExtension) {
     const std::string path = testing::TempDir() + "handoff_cli_out.json";
-    const Ran ran = run("--count 100 --work none --backend epoll --output " + path);
+    const Ran ran = run("--count 100 --work none --backend epoll --no-floor --output " + path);
     ASSERT_EQ(ran.status, 0) << ran.err;
     EXPECT_NE(ran.out.find("Backend"), std::string::npos);  // the table still on stdout
     const auto doc = nlohmann::json::parse(slurp(path));

@@ -85,7 +85,7 @@ TEST(Executor, RunsRegistersAndCapturesExceptions) {
 
 TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
     CallWindow window(2);
-    Call& a = window.prepare(0, 7);
+    Call& a = window.prepare(0, 7, 0);
     EXPECT_EQ(window.in_flight(), 1u);
     a.result = expected_result(a.arg);
     a.status = CallStatus::ok;
@@ -94,12 +94,12 @@ TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
     EXPECT_FALSE(window.settle(a));  // twice
     EXPECT_NE(window.first_error().find("twice"), std::string::npos);
 
-    Call& b = window.prepare(1, 8);
+    Call& b = window.prepare(1, 8, 0);
     b.result = expected_result(b.arg) ^ 1;
     b.status = CallStatus::ok;
     EXPECT_FALSE(window.settle(b));
 
-    Call& c = window.prepare(0, 9);
+    Call& c = window.prepare(0, 9, 0);
     c.status = CallStatus::failed;
     c.error = std::make_exception_ptr(std::runtime_error("boom"));
     EXPECT_FALSE(window.settle(c));

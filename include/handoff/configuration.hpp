@@ -7,6 +7,7 @@
 
 #include "handoff/design.hpp"
 #include "handoff/measurement.hpp"
+#include "handoff/placement.hpp"
 #include "handoff/target.hpp"
 #include "handoff/work.hpp"
 
@@ -21,8 +22,10 @@ struct Configuration {
     std::uint64_t warmup = 1000;
     unsigned threads = 4;     // pool size
     std::uint32_t inflight = 1;
+    Placement placement;      // where the loop and workers run (default: free)
 
     bool is_inline() const { return backend == "inline"; }
+    bool is_floor() const { return backend == "floor"; }  // two threads spinning on one cache line
     std::string target_name() const;  // "dedicated", "pool", "-" for inline
     std::string design_name() const;  // the design for dedicated, "-" otherwise
 };

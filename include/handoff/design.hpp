@@ -1,27 +1,74 @@
 // How a dedicated worker is built: the queue, how each side waits and wakes.
 //
-// The core lab has one design, `classic`: a mutex-protected FIFO, the worker
-// sleeping on a condition variable, every result waking the loop through its
-// native cross-thread path. The axes below are the tuning knobs; a backend or
-// target rejects a design it cannot honour with Unsupported.
+// A design is data: a preset name optionally followed by key=value overrides,
+// e.g. "spin-park:2us,wake=gated,queue=spsc" (parse_design). The axes:
+//
+//   queue=mutex|spsc          loop -> worker: mutex + FIFO, or a lock-free
+//                             single-producer single-consumer ring
+//   wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive
+//                             how an idle worker waits for work; futex is
+//                             gated: the loop makes the wake syscall only when
+//                             the worker has published that it sleeps
+//   wake=always|gated         worker -> loop: the backend's native wake on
+//                             every result, or only while the loop has
+//                             published that it sleeps
+//   loop-spin=0|DUR|adaptive|forever
+//                             how long the loop polls for results before it
+//                             blocks in its wait ("forever": it never blocks)
+//   batch=on|off              the worker takes every queued call per wake
+//   ring=eventfd|msg-ring|futex
+//                             uring only: how a worker wakes the ring (an
+//                             eventfd read kept in the ring, IORING_OP_MSG_RING
+//                             from a ring the worker owns, IORING_OP_FUTEX_WAIT)
+//   impl=lab|native           native: the backend's own cross-thread machinery
+//                             both ways (asio: a second io_context as the
+//                             worker; uv: a second loop, uv_async both ways)
 #pragma once
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace handoff {
 
 struct Design {
-    enum class Queue { mutex_fifo };                  // loop -> worker
-    enum class WorkerWait { condvar };                // how an idle worker sleeps
-    enum class LoopWake { native_always };            // worker -> loop
+    enum class Queue { mutex, spsc };
+    enum class Wait { condvar, futex, eventfd, spin, spin_park, adaptive };
+    enum class Wake { always, gated };
+    enum class LoopSpin { none, fixed, adaptive, forever };
+    enum class Ring { eventfd, msg_ring, futex };
+    enum class Impl { lab, native };
 
-    std::string name = "classic";
-    Queue queue = Queue::mutex_fifo;
-    WorkerWait worker_wait = WorkerWait::condvar;
-    LoopWake loop_wake = LoopWake::native_always;
-    bool worker_drains_batch = false;  // take every queued call per wake
+    std::string name = "classic";  // the spec as given, for the output
+    Queue queue = Queue::mutex;
+    Wait wait = Wait::condvar;
+    std::chrono::nanoseconds worker_spin{0};  // spin-park's budget
+    Wake wake = Wake::always;
+    LoopSpin loop_spin = LoopSpin::none;
+    std::chrono::nanoseconds loop_spin_budget{0};  // LoopSpin::fixed
+    bool batch = false;
+    Ring ring = Ring::eventfd;
+    Impl impl = Impl::lab;
+
+    // The canonical spelling of every axis: "queue=spsc,wait=futex,...".
+    std::string describe() const;
+    bool operator==(const Design&) const = default;
 };
+
+struct DesignPreset {
+    std::string_view name;
+    std::string_view spec;     // what it expands to
+    std::string_view summary;  // one line for `--design list`
+};
+
+// The presets, in the order `--design list` and `--sweep designs` use.
+const std::vector<DesignPreset>& design_presets();
+
+// Parses "PRESET[,key=value...]" or "key=value[,...]" (starting from classic).
+// Throws std::invalid_argument naming what is allowed.
+Design parse_design(std::string_view spec);
 
 // A configuration that cannot be built (design x backend x target); its row
 // reports the message instead of numbers.

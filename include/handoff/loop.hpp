@@ -10,8 +10,10 @@
 namespace handoff {
 
 struct LoopOptions {
-    CallSink* sink = nullptr;     // where finished calls are delivered, on the loop thread
-    std::uint32_t window = 1;     // most calls in flight at once
+    CallSink* sink = nullptr;        // where finished calls are delivered, on the loop thread
+    std::uint32_t window = 1;        // most calls in flight at once
+    const Design* design = nullptr;  // the loop's side of a dedicated design (wake, loop-spin,
+                                     // ring); null or classic for pools and the classic worker
 };
 
 // Constructed, run and destroyed on one thread, the loop thread.

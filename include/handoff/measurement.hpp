@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "handoff/clocks.hpp"
+#include "handoff/latency_histogram.hpp"
 
 namespace handoff {
 
@@ -21,6 +22,7 @@ struct Measurement {
     ContextSwitches worker_switches;
     std::uint64_t same_cpu_calls = 0;  // calls whose worker ran on the CPU the loop sent from
     unsigned worker_threads = 0;       // how many threads ran calls
+    LatencySummary latency;            // each call's round trip, sent to delivered
 
     // What no role explains: Total - loop - workers (reported, never hidden).
     double cpu_other_s() const { return cpu_total_s - cpu_loop_s - cpu_worker_s; }

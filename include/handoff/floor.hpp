@@ -1,0 +1,64 @@
+// The floor: the cheapest possible round trip between two threads on this
+// machine — two threads spinning on one cache line, no queue, no system call.
+// Every design's row is compared with it (DESIGN.md, "floor").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace handoff {
+
+struct FloorResult {
+    std::uint64_t round_trips = 0;  // in the measured (untimed-per-trip) pass
+    int cpu_a = -1;                 // as requested; -1 = left to the scheduler
+    int cpu_b = -1;
+    double wall_s = 0;   // CLOCK_MONOTONIC across the measured pass
+    double cpu_a_s = 0;  // thread A's own CPU clock across the same pass
+    double cpu_b_s = 0;  // thread B's CPU clock, read by A at the same edges
+    // Context switches (voluntary + involuntary) of each thread in the pass.
+    // A spinning thread has none of its own: any here are preemptions by other
+    // work on the machine, which also make the CPU figures fall below wall.
+    std::uint64_t switches_a = 0;
+    std::uint64_t switches_b = 0;
+
+    // From a second pass in which A reads CLOCK_MONOTONIC once per trip, so
+    // each sample also holds one clock read (tens of ns): the percentiles are
+    // a slight overestimate of the trip, wall_s / round_trips is not.
+    std::uint64_t latency_samples = 0;
+    std::int64_t p50_ns = 0;
+    std::int64_t p99_ns = 0;
+    std::int64_t max_ns = 0;
+
+    double wall_ns_per_trip() const {
+        return round_trips == 0 ? 0.0 : wall_s * 1e9 / double(round_trips);
+    }
+};
+
+// A floor measurement, or the reason there is none.
+struct FloorOutcome {
+    std::optional<FloorResult> result;
+    std::string error;  // set exactly when result is empty
+
+    explicit operator bool() const { return result.has_value(); }
+};
+
+// Measures `round_trips` round trips between two threads it creates: A writes
+// a sequence number into one 64-byte-aligned atomic, B spins until it sees
+// it and writes the next number into the same word, A spins until it sees
+// that. `cpu_a`/`cpu_b` pin each thread (-1: not pinned); the calling thread
+// only waits, so its own affinity is untouched.
+//
+// Refuses, with the reason in `error`, rather than take minutes or hang:
+// - both threads pinned to one CPU (each spin would last a time slice);
+// - a CPU that cannot be pinned to (offline, or outside this process's set);
+// - unpinned threads that the warm-up shows are sharing a CPU;
+// - a spin that sees no progress for 5 s.
+FloorOutcome measure_floor(std::uint64_t round_trips, int cpu_a, int cpu_b);
+
+// Two different CPUs this process may run on (the first two of its
+// affinity set), or nullopt when it has only one: the default floor pair.
+std::optional<std::pair<int, int>> default_floor_cpus();
+
+}  // namespace handoff

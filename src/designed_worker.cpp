@@ -1,0 +1,197 @@
+#include "designed_worker.hpp"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "handoff/thread_registry.hpp"
+
+namespace handoff {
+namespace {
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+    // Returns at once (EAGAIN) if the word already changed: that is the
+    // kernel's half of the gate.
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+              nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+bool spins(Design::Wait wait) {
+    return wait == Design::Wait::spin || wait == Design::Wait::spin_park || wait == Design::Wait::adaptive;
+}
+
+}  // namespace
+
+DesignedWorker::DesignedWorker(Loop& loop, const Executor& executor, const Design& design, std::uint32_t window)
+    : loop_(loop), executor_(executor), design_(design), ring_(design.queue == Design::Queue::spsc ? window : 1) {
+    if (design_.wait == Design::Wait::eventfd) {
+        eventfd_ = eventfd(0, EFD_CLOEXEC);
+        if (eventfd_ < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
+    }
+    thread_ = std::thread([this] { work(); });
+}
+
+DesignedWorker::~DesignedWorker() {
+    stopping_.store(true, std::memory_order_seq_cst);
+    // Wake it whatever the gate says: it may be about to park.
+    sleeping_.store(0, std::memory_order_seq_cst);
+    unpark();
+    thread_.join();
+    if (eventfd_ >= 0) close(eventfd_);
+    // Calls still queued were never run; the runner tears a target down only
+    // after every call was delivered, or after it gave up on the run.
+}
+
+std::string DesignedWorker::mechanism() const { return "lab worker: " + design_.describe(); }
+
+void DesignedWorker::submit(Call& call) {
+    if (design_.queue == Design::Queue::spsc) {
+        if (!ring_.push(&call)) throw std::logic_error("spsc ring full: more calls than the window");
+    } else {
+        call.next = nullptr;
+        {
+            std::lock_guard lock(queue_mutex_);
+            if (tail_ != nullptr) {
+                tail_->next = &call;
+            } else {
+                head_ = &call;
+            }
+            tail_ = &call;
+        }
+        queued_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    // The gate: the push above is seq_cst, and so is this read, so either the
+    // worker sees the call before it sleeps, or we see it sleeping and wake it.
+    if (design_.wait == Design::Wait::spin) return;  // never sleeps
+    if (sleeping_.load(std::memory_order_seq_cst) != 0 && sleeping_.exchange(0, std::memory_order_seq_cst) != 0) {
+        unpark();
+    }
+}
+
+bool DesignedWorker::has_work() const {
+    if (design_.queue == Design::Queue::spsc) return !ring_.empty();
+    return queued_.load(std::memory_order_seq_cst) != 0;
+}
+
+Call* DesignedWorker::take() {
+    if (design_.queue == Design::Queue::spsc) return ring_.pop();
+    if (queued_.load(std::memory_order_acquire) == 0) return nullptr;
+    std::lock_guard lock(queue_mutex_);
+    Call* taken = head_;
+    if (taken == nullptr) return nullptr;
+    std::uint32_t count = 1;
+    if (design_.batch) {
+        for (Call* c = taken->next; c != nullptr; c = c->next) ++count;
+        head_ = tail_ = nullptr;
+    } else {
+        head_ = taken->next;
+        if (head_ == nullptr) tail_ = nullptr;
+        taken->next = nullptr;
+    }
+    queued_.fetch_sub(count, std::memory_order_relaxed);
+    return taken;
+}
+
+std::int64_t DesignedWorker::spin_budget(int peer_cpu) {
+    switch (design_.wait) {
+        case Design::Wait::spin: return -1;
+        case Design::Wait::spin_park: return design_.worker_spin.count();
+        case Design::Wait::adaptive: return adaptive_.budget(peer_cpu >= 0 && peer_cpu == sched_getcpu());
+        default: return 0;
+    }
+}
+
+void DesignedWorker::wait_for_work(int peer_cpu) {
+    const auto ready = [this] { return has_work() || stopping_.load(std::memory_order_seq_cst); };
+    if (spins(design_.wait)) {
+        const std::int64_t budget = spin_budget(peer_cpu);
+        const std::int64_t start = design_.wait == Design::Wait::adaptive ? monotonic_ns() : 0;
+        if (spin_until(ready, budget)) {
+            if (design_.wait == Design::Wait::adaptive) adaptive_.won(monotonic_ns() - start);
+            return;
+        }
+        if (design_.wait == Design::Wait::adaptive) adaptive_.lost(budget);
+    }
+    // Publish that we sleep, then look once more: the other half of the gate.
+    sleeping_.store(1, std::memory_order_seq_cst);
+    if (ready()) {
+        sleeping_.store(0, std::memory_order_relaxed);
+        return;
+    }
+    park();
+    sleeping_.store(0, std::memory_order_relaxed);
+}
+
+void DesignedWorker::park() {
+    switch (design_.wait) {
+        case Design::Wait::condvar: {
+            std::unique_lock lock(park_mutex_);
+            park_cv_.wait(lock, [this] { return sleeping_.load(std::memory_order_acquire) == 0; });
+            break;
+        }
+        case Design::Wait::eventfd: {
+            std::uint64_t count;
+            while (read(eventfd_, &count, sizeof count) < 0 && errno == EINTR) {
+            }
+            break;
+        }
+        default:  // futex, spin-park, adaptive
+            while (sleeping_.load(std::memory_order_acquire) != 0) futex_wait(sleeping_, 1);
+            break;
+    }
+}
+
+void DesignedWorker::unpark() {
+    switch (design_.wait) {
+        case Design::Wait::condvar: {
+            // Taking the lock orders this notify after the worker's check of
+            // the flag, so the notify cannot fall between check and wait.
+            { std::lock_guard lock(park_mutex_); }
+            park_cv_.notify_one();
+            break;
+        }
+        case Design::Wait::eventfd: {
+            const std::uint64_t one = 1;
+            while (write(eventfd_, &one, sizeof one) < 0 && errno == EINTR) {
+            }
+            break;
+        }
+        case Design::Wait::spin: break;
+        default: futex_wake(sleeping_); break;
+    }
+}
+
+void DesignedWorker::work() {
+    executor_.registry().note_current_thread();
+    int peer_cpu = -1;  // where the loop last sent from: adaptive spinning needs it
+    while (!stopping_.load(std::memory_order_acquire)) {
+        Call* batch = take();
+        if (batch == nullptr) {
+            wait_for_work(peer_cpu);
+            continue;
+        }
+        while (batch != nullptr) {
+            // complete() hands the call back; the loop may resubmit it (and
+            // rewrite next) at once: read the link first.
+            Call* next = design_.queue == Design::Queue::spsc ? nullptr : batch->next;
+            peer_cpu = batch->loop_cpu;
+            executor_.run(*batch);
+            loop_.complete(*batch);
+            batch = next;
+        }
+    }
+}
+
+}  // namespace handoff

@@ -1,0 +1,68 @@
+// Spinning with a budget in time, and a budget that adapts to what it sees.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "cpu_relax.hpp"
+#include "handoff/clocks.hpp"
+
+namespace handoff {
+
+// Polls `ready` until it returns true or `budget_ns` has passed (negative
+// budget: no limit). Reads the clock only every few polls: it costs more than
+// a poll. Returns whether `ready` became true.
+template <class Ready>
+bool spin_until(Ready&& ready, std::int64_t budget_ns) {
+    if (ready()) return true;
+    if (budget_ns == 0) return false;
+    const std::int64_t start = monotonic_ns();
+    for (;;) {
+        for (int i = 0; i < 16; ++i) {
+            cpu_relax();
+            if (ready()) return true;
+        }
+        if (budget_ns > 0 && monotonic_ns() - start >= budget_ns) return false;
+    }
+}
+
+// A spin budget that follows the waits it observes, in the spirit of folly's
+// TurnSequencer: spinning that succeeds keeps (and may grow) the budget;
+// spinning that ends in a sleep anyway halves it, down to zero. Where spinning
+// cannot help — the other side last ran on this very CPU, so it cannot make
+// progress while we spin — the budget is not used at all. A zero budget is
+// probed again now and then, so a placement that changes is noticed.
+class AdaptiveSpin {
+public:
+    static constexpr std::int64_t initial_ns = 4'000;
+    static constexpr std::int64_t max_ns = 64'000;
+    static constexpr std::int64_t min_ns = 250;
+    static constexpr unsigned probe_every = 32;
+
+    // The budget for the next wait.
+    std::int64_t budget(bool peer_on_this_cpu) noexcept {
+        if (peer_on_this_cpu) return 0;
+        if (budget_ns_ == 0 && ++idle_waits_ % probe_every == 0) return initial_ns;
+        return budget_ns_;
+    }
+
+    // The wait ended while spinning, after `waited_ns`.
+    void won(std::int64_t waited_ns) noexcept {
+        budget_ns_ = std::clamp<std::int64_t>(std::max(budget_ns_, 2 * waited_ns), min_ns, max_ns);
+    }
+
+    // The spin (of `budget`) ran out and the side had to sleep.
+    void lost(std::int64_t spun_budget_ns) noexcept {
+        if (spun_budget_ns == 0) return;
+        budget_ns_ = budget_ns_ / 2 < min_ns ? 0 : budget_ns_ / 2;
+    }
+
+    std::int64_t current_ns() const noexcept { return budget_ns_; }
+
+private:
+    std::int64_t budget_ns_ = initial_ns;
+    unsigned idle_waits_ = 0;
+};
+
+}  // namespace handoff
