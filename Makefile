@@ -4,6 +4,7 @@
 #   make test         build and run the test suite (last line: N passed, N failed)
 #   make tsan         the test suite under ThreadSanitizer
 #   make asan         the test suite under AddressSanitizer + UBSan
+#   make bench        the standalone ping-pong of each mechanism (bench/)
 #   make clean
 
 CXX      ?= g++
@@ -62,6 +63,8 @@ tsan: build/tsan/handoff_tests build/tsan/handoff
 asan: build/asan/handoff_tests build/asan/handoff
 	HANDOFF_BIN=build/asan/handoff ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" \
 		build/asan/handoff_tests
+
+include bench/bench.mk
 
 clean:
 	rm -rf build handoff

@@ -47,9 +47,12 @@ public:
         return budget_ns_;
     }
 
-    // The wait ended while spinning, after `waited_ns`.
+    // The wait ended while spinning, after `waited_ns`: spinning works here,
+    // so the budget is back to at least its initial size (one preemption
+    // must not leave it too small to ride out the next bit of jitter), and
+    // covers twice the wait just seen.
     void won(std::int64_t waited_ns) noexcept {
-        budget_ns_ = std::clamp<std::int64_t>(std::max(budget_ns_, 2 * waited_ns), min_ns, max_ns);
+        budget_ns_ = std::clamp<std::int64_t>(std::max({budget_ns_, 2 * waited_ns, initial_ns}), min_ns, max_ns);
     }
 
     // The spin (of `budget`) ran out and the side had to sleep.

@@ -23,9 +23,9 @@ struct FloorResult {
     std::uint64_t switches_a = 0;
     std::uint64_t switches_b = 0;
 
-    // From a second pass in which A reads CLOCK_MONOTONIC once per trip, so
-    // each sample also holds one clock read (tens of ns): the percentiles are
-    // a slight overestimate of the trip, wall_s / round_trips is not.
+    // From a second pass (at most 100000 trips) in which A takes a timestamp
+    // per trip: the TSC on x86 (about 10 ns; see src/floor.cpp), so the
+    // percentiles hold a little timing cost that wall_s / round_trips does not.
     std::uint64_t latency_samples = 0;
     std::int64_t p50_ns = 0;
     std::int64_t p99_ns = 0;
