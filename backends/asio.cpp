@@ -272,6 +272,22 @@ private:
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
 };
 
+// A call posted to the thread that runs it: run it there, then hand it back
+// to the loop. The operation asio allocates for it comes from the owner's
+// per-slot arena, so posting allocates nothing.
+template <class Owner>
+struct RunCallJob {
+    using allocator_type = SlotAllocator<void>;
+    allocator_type get_allocator() const noexcept { return {owner->arena_, call->slot}; }
+    void operator()() const {
+        owner->executor_.run(*call);
+        owner->loop_.complete(*call);
+    }
+
+    Owner* owner;
+    Call* call;
+};
+
 // Runs calls on asio's thread_pool; each pool thread hands its result back
 // with a post into the loop's io_context.
 class AsioPoolTarget final : public Target {
@@ -291,17 +307,8 @@ public:
     std::string mechanism() const override { return "asio::thread_pool"; }
 
 private:
-    struct Job {
-        using allocator_type = SlotAllocator<void>;
-        allocator_type get_allocator() const noexcept { return {target->arena_, call->slot}; }
-        void operator()() const {
-            target->executor_.run(*call);
-            target->loop_.complete(*call);
-        }
-
-        AsioPoolTarget* target;
-        Call* call;
-    };
+    using Job = RunCallJob<AsioPoolTarget>;
+    friend Job;
 
     AsioLoop& loop_;
     const Executor& executor_;
@@ -336,17 +343,8 @@ public:
     std::string mechanism() const override { return "asio worker io_context, asio::post both ways"; }
 
 private:
-    struct Job {
-        using allocator_type = SlotAllocator<void>;
-        allocator_type get_allocator() const noexcept { return {target->arena_, call->slot}; }
-        void operator()() const {
-            target->executor_.run(*call);
-            target->loop_.complete(*call);
-        }
-
-        NativeTarget* target;
-        Call* call;
-    };
+    using Job = RunCallJob<NativeTarget>;
+    friend Job;
 
     AsioLoop& loop_;
     const Executor& executor_;
