@@ -11,22 +11,37 @@
 namespace handoff {
 namespace {
 
-// Every thread of the process with its CPU clock and switch counters. Taken
-// at both edges so a pool thread that first runs a call inside the interval
-// still has a starting value.
-std::map<pid_t, IntervalEdge::ThreadSample> sample_threads() {
-    std::map<pid_t, IntervalEdge::ThreadSample> threads;
+// Every thread of the process (at the start a pool thread that first runs a
+// call inside the interval must already have a starting value).
+std::vector<pid_t> list_threads() {
+    std::vector<pid_t> tids;
     std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir("/proc/self/task"), closedir);
     if (!dir) throw std::runtime_error("cannot list /proc/self/task: thread CPU is unreadable");
     while (const dirent* entry = readdir(dir.get())) {
-        const pid_t tid = pid_t(std::atoi(entry->d_name));
-        if (tid <= 0) continue;
-        const auto cpu = thread_cpu_ns(tid);
-        const auto switches = thread_switches(tid);
-        if (!cpu || !switches) continue;  // exited while we looked
-        threads[tid] = {*cpu, *switches};
+        if (const pid_t tid = pid_t(std::atoi(entry->d_name)); tid > 0) tids.push_back(tid);
     }
-    return threads;
+    return tids;
+}
+
+// The CPU clocks: fast (one system call each), so they are read back to back
+// with the process and loop clocks, and the interval each covers is the same.
+void read_cpu_clocks(IntervalEdge& edge, const std::vector<pid_t>& tids) {
+    for (const pid_t tid : tids) {
+        if (const auto cpu = thread_cpu_ns(tid)) edge.threads[tid].cpu_ns = *cpu;  // else: exited
+    }
+}
+
+// The switch counters: slow (a /proc file each), so they are read outside
+// the clocks' span; a switch or two at the edge is noise, CPU time is not.
+void read_switches(IntervalEdge& edge) {
+    for (auto it = edge.threads.begin(); it != edge.threads.end();) {
+        if (const auto switches = thread_switches(it->first)) {
+            it->second.switches = *switches;
+            ++it;
+        } else {
+            it = edge.threads.erase(it);  // exited while we looked
+        }
+    }
 }
 
 constexpr double seconds(std::int64_t ns) { return double(ns) / 1e9; }
@@ -35,8 +50,11 @@ constexpr double seconds(std::int64_t ns) { return double(ns) / 1e9; }
 
 IntervalEdge open_interval() {
     IntervalEdge edge;
-    // Slowest readings first, the wall clock last, so the interval is tight.
-    edge.threads = sample_threads();
+    const std::vector<pid_t> tids = list_threads();
+    for (const pid_t tid : tids) edge.threads[tid];
+    read_switches(edge);
+    // The clocks last and together, the wall clock very last.
+    read_cpu_clocks(edge, tids);
     edge.process_cpu_ns = process_cpu_ns();
     edge.loop_switches = this_thread_switches();
     edge.loop_cpu_ns = this_thread_cpu_ns();
@@ -44,13 +62,17 @@ IntervalEdge open_interval() {
     return edge;
 }
 
-IntervalEdge close_interval() {
+IntervalEdge close_interval(const IntervalEdge& start, const std::vector<pid_t>& workers) {
     IntervalEdge edge;
     edge.wall_ns = monotonic_ns();
     edge.loop_cpu_ns = this_thread_cpu_ns();
     edge.loop_switches = this_thread_switches();
     edge.process_cpu_ns = process_cpu_ns();
-    edge.threads = sample_threads();
+    // Every thread known at the start, and every worker (one may be new).
+    std::vector<pid_t> tids = workers;
+    for (const auto& [tid, sample] : start.threads) tids.push_back(tid);
+    read_cpu_clocks(edge, tids);
+    read_switches(edge);
     return edge;
 }
 

@@ -131,8 +131,9 @@ private:
     }
 
     void finish() {
-        const IntervalEdge end = close_interval();
-        measurement_ = measure_interval(start_, end, registry_.threads(), delivered_, same_cpu_);
+        const std::vector<pid_t> workers = registry_.threads();
+        const IntervalEdge end = close_interval(start_, workers);
+        measurement_ = measure_interval(start_, end, workers, delivered_, same_cpu_);
         measurement_->latency = summarize(latency_);
         loop_->stop();
     }
@@ -229,7 +230,7 @@ RowResult run_inline(const Configuration& config) {
             const std::uint64_t arg = argument_for(seq);
             errors += config.work.perform(arg) != expected_result(arg);
         }
-        const IntervalEdge end = close_interval();
+        const IntervalEdge end = close_interval(start, {});
         row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
         row.errors = errors;
     }).join();
@@ -276,6 +277,10 @@ RowResult run_floor(const Configuration& config) {
     m.cpu_worker_s = f.cpu_b_s;
     m.cpu_total_s = f.cpu_a_s + f.cpu_b_s;  // the two spinning threads are the whole cost
     m.worker_threads = 1;
+    // A spinner has no switches of its own: any here are preemptions, and
+    // a reason to distrust this floor and run again.
+    m.loop_switches = f.switches_a;
+    m.worker_switches = f.switches_b;
     m.latency.p50_ns = f.p50_ns;
     m.latency.p99_ns = f.p99_ns;
     m.latency.max_ns = f.max_ns;

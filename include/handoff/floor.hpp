@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "handoff/clocks.hpp"
+
 namespace handoff {
 
 struct FloorResult {
@@ -17,11 +19,11 @@ struct FloorResult {
     double wall_s = 0;   // CLOCK_MONOTONIC across the measured pass
     double cpu_a_s = 0;  // thread A's own CPU clock across the same pass
     double cpu_b_s = 0;  // thread B's CPU clock, read by A at the same edges
-    // Context switches (voluntary + involuntary) of each thread in the pass.
-    // A spinning thread has none of its own: any here are preemptions by other
-    // work on the machine, which also make the CPU figures fall below wall.
-    std::uint64_t switches_a = 0;
-    std::uint64_t switches_b = 0;
+    // Context switches of each thread in the pass. A spinning thread makes
+    // none of its own: any here are preemptions by other work on the machine,
+    // which also make the CPU figures fall below wall and inflate wall_s.
+    ContextSwitches switches_a;
+    ContextSwitches switches_b;
 
     // From a second pass (at most 100000 trips) in which A takes a timestamp
     // per trip: the TSC on x86 (about 10 ns; see src/floor.cpp), so the

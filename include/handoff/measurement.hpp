@@ -44,8 +44,9 @@ struct IntervalEdge {
 
 // Called on the loop thread just before the first measured call is sent.
 IntervalEdge open_interval();
-// Called on the loop thread just after the last result was delivered.
-IntervalEdge close_interval();
+// Called on the loop thread just after the last result was delivered;
+// `workers` are the threads that ran calls (the run's ThreadRegistry).
+IntervalEdge close_interval(const IntervalEdge& start, const std::vector<pid_t>& workers);
 
 // The figures between two edges. `workers` are the threads that ran calls; a
 // worker absent at the start was created inside the interval and counts from 0.
