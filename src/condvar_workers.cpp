@@ -25,15 +25,9 @@ CondvarWorkers::~CondvarWorkers() {
 }
 
 void CondvarWorkers::submit(Call& call) {
-    call.next = nullptr;
     {
         std::lock_guard lock(mutex_);
-        if (tail_ != nullptr) {
-            tail_->next = &call;
-        } else {
-            head_ = &call;
-        }
-        tail_ = &call;
+        queue_.push(call);
     }
     // Classic: always notify, as a queue.put does; a waiter-count gate is a
     // design of its own.
@@ -45,17 +39,8 @@ std::string CondvarWorkers::mechanism() const {
 }
 
 Call* CondvarWorkers::take(std::unique_lock<std::mutex>& lock) {
-    wanted_.wait(lock, [this] { return head_ != nullptr || stopping_; });
-    if (head_ == nullptr) return nullptr;  // stopping
-    Call* taken = head_;
-    if (drain_batch_) {
-        head_ = tail_ = nullptr;
-    } else {
-        head_ = taken->next;
-        if (head_ == nullptr) tail_ = nullptr;
-        taken->next = nullptr;
-    }
-    return taken;
+    wanted_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    return queue_.take(drain_batch_);  // nullptr: stopping
 }
 
 void CondvarWorkers::work() {

@@ -13,6 +13,7 @@
 
 #include "handoff/loop.hpp"
 #include "handoff/work.hpp"
+#include "intrusive_fifo.hpp"
 
 namespace handoff {
 
@@ -37,8 +38,7 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wanted_;
-    Call* head_ = nullptr;  // FIFO through Call::next: no allocation per call
-    Call* tail_ = nullptr;
+    IntrusiveFifo queue_;  // guarded by mutex_
     bool stopping_ = false;
 
     std::vector<std::thread> threads_;  // last: started once the queue exists

@@ -60,15 +60,9 @@ void DesignedWorker::submit(Call& call) {
     if (design_.queue == Design::Queue::spsc) {
         if (!ring_.push(&call)) throw std::logic_error("spsc ring full: more calls than the window");
     } else {
-        call.next = nullptr;
         {
             std::lock_guard lock(queue_mutex_);
-            if (tail_ != nullptr) {
-                tail_->next = &call;
-            } else {
-                head_ = &call;
-            }
-            tail_ = &call;
+            fifo_.push(call);
         }
         queued_.fetch_add(1, std::memory_order_seq_cst);
     }
@@ -89,18 +83,9 @@ Call* DesignedWorker::take() {
     if (design_.queue == Design::Queue::spsc) return ring_.pop();
     if (queued_.load(std::memory_order_acquire) == 0) return nullptr;
     std::lock_guard lock(queue_mutex_);
-    Call* taken = head_;
-    if (taken == nullptr) return nullptr;
-    std::uint32_t count = 1;
-    if (design_.batch) {
-        for (Call* c = taken->next; c != nullptr; c = c->next) ++count;
-        head_ = tail_ = nullptr;
-    } else {
-        head_ = taken->next;
-        if (head_ == nullptr) tail_ = nullptr;
-        taken->next = nullptr;
-    }
-    queued_.fetch_sub(count, std::memory_order_relaxed);
+    std::uint32_t count = 0;
+    Call* taken = fifo_.take(design_.batch, &count);
+    if (taken != nullptr) queued_.fetch_sub(count, std::memory_order_relaxed);
     return taken;
 }
 

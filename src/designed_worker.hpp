@@ -15,6 +15,7 @@
 #include "handoff/design.hpp"
 #include "handoff/loop.hpp"
 #include "handoff/work.hpp"
+#include "intrusive_fifo.hpp"
 #include "spin.hpp"
 #include "spsc_ring.hpp"
 
@@ -44,8 +45,7 @@ private:
     // Queue: one of the two, by design.
     SpscRing<Call> ring_;
     std::mutex queue_mutex_;
-    Call* head_ = nullptr;
-    Call* tail_ = nullptr;
+    IntrusiveFifo fifo_;  // guarded by queue_mutex_
     std::atomic<std::uint32_t> queued_{0};  // lets the gate test the mutex queue without the lock
 
     // Parking: the flag the gate is built on, then what the sleep blocks in.
