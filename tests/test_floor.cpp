@@ -40,8 +40,10 @@ TEST(Floor, TwoCpusCompleteWithSaneTimes) {
     const std::uint64_t preemptions = r.switches_a.voluntary + r.switches_a.involuntary +
                                       r.switches_b.voluntary + r.switches_b.involuntary;
     if (preemptions == 0) {
-        EXPECT_GT(r.cpu_a_s, 0.5 * r.wall_s);
-        EXPECT_GT(r.cpu_b_s, 0.5 * r.wall_s);
+        // Generous: a host that steals the vCPU takes time from the thread's
+        // clock without a switch the guest can see.
+        EXPECT_GT(r.cpu_a_s, 0.2 * r.wall_s);
+        EXPECT_GT(r.cpu_b_s, 0.2 * r.wall_s);
     } else {
         std::printf("floor: preempted %llu times: CPU %.3f s, %.3f s of %.3f s wall\n",
                     static_cast<unsigned long long>(preemptions), r.cpu_a_s, r.cpu_b_s, r.wall_s);

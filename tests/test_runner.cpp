@@ -77,24 +77,34 @@ TEST_P(EveryBackend, CompletesEveryCallExactlyOnce) {
     }
 }
 
-// spin:200us x 500 calls is 0.1 s of worker CPU by construction. The handoff
-// itself also costs worker CPU (waking a sleeping thread is tens of us on this
-// VM, more in a pool that wakes several threads), and that is measured
-// honestly; so the spun work is isolated by subtracting a run of the same
-// configuration whose calls do nothing. The loop must not be charged for it.
+// spin:200us x 500 calls is 0.1 s of worker CPU by construction. With every
+// thread on one CPU a handoff costs the worker a few microseconds, so CpuWorker
+// must land within the tolerance of 0.1 s, and the loop far below it.
+//
+// Left to the scheduler the same run is honest but not exact: a worker that
+// wakes a loop whose vCPU went idle during the 200 us spin pays tens of
+// microseconds of system CPU per call on this VM (the IPI and the halted
+// vCPU's exit), so that case only gets a generous sanity bound.
 TEST_P(EveryBackend, AccountsSpunWorkToTheWorkers) {
-    const RowResult spun = run_configuration(config_for(GetParam().backend, GetParam().target, "spin:200us", 500));
-    const RowResult idle = run_configuration(config_for(GetParam().backend, GetParam().target, "none", 500));
+    Configuration config = config_for(GetParam().backend, GetParam().target, "spin:200us", 500);
+    config.placement = parse_placement("same", online_cpus());
+    const RowResult spun = run_configuration(config);
     ASSERT_EQ(spun.status, RowStatus::ok) << spun.reason;
-    ASSERT_EQ(idle.status, RowStatus::ok) << idle.reason;
     const Measurement& m = spun.runs.at(0);
-    const double handoff_cpu = idle.runs.at(0).cpu_worker_s;
     EXPECT_GE(m.cpu_worker_s, 0.1);  // the spin guarantees at least this much
-    EXPECT_NEAR(m.cpu_worker_s - handoff_cpu, 0.1, 0.1 * spin_tolerance)
-        << "CpuWorker " << m.cpu_worker_s << " s, of which handoff " << handoff_cpu << " s";
+    EXPECT_NEAR(m.cpu_worker_s, 0.1, 0.1 * spin_tolerance) << "CpuWorker " << m.cpu_worker_s << " s";
     EXPECT_LT(m.cpu_loop_s, 0.5 * m.cpu_worker_s);
     EXPECT_GE(m.cpu_total_s, m.cpu_loop_s + m.cpu_worker_s - 0.005);
     EXPECT_GE(m.wall_s, 0.1);
+}
+
+TEST_P(EveryBackend, AccountsSpunWorkToTheWorkersAtAnyPlacement) {
+    const RowResult spun = run_configuration(config_for(GetParam().backend, GetParam().target, "spin:200us", 500));
+    ASSERT_EQ(spun.status, RowStatus::ok) << spun.reason;
+    const Measurement& m = spun.runs.at(0);
+    EXPECT_GE(m.cpu_worker_s, 0.1);
+    EXPECT_LT(m.cpu_worker_s, 0.3) << "more than 200 us of handoff CPU per call";
+    EXPECT_LT(m.cpu_loop_s, 0.5 * m.cpu_worker_s);
 }
 
 INSTANTIATE_TEST_SUITE_P(Runner, EveryBackend, testing::ValuesIn(every_combination()), name_of);

@@ -215,11 +215,12 @@ TEST(Uv, PoolRunsCallsInOrderAndDeliversEachOnce) {
 
 // A pool target destroyed with calls queued and running (the watchdog path)
 // must return once the running ones finish: queued ones are cancelled (run,
-// four rounds of 100ms would take 400ms), and the loop's destructor disposes
+// four rounds of 300ms would take 1.2 s; the bound leaves two rounds of slack
+// for a loaded machine), and the loop's destructor disposes
 // of libuv's requests without delivering them.
 TEST(Uv, DestroyingPoolTargetWithCallsInFlightDoesNotHang) {
     handoff::ThreadRegistry registry;
-    const handoff::Executor executor(handoff::Work::parse("sleep:100ms"), registry);
+    const handoff::Executor executor(handoff::Work::parse("sleep:300ms"), registry);
     CountingSink sink;
     constexpr std::uint32_t window = 16;  // more than the pool's threads: some stay queued
     std::vector<Call> calls(window);
@@ -236,7 +237,7 @@ TEST(Uv, DestroyingPoolTargetWithCallsInFlightDoesNotHang) {
         }
         std::this_thread::sleep_for(5ms);  // let the pool pick up the first calls
     }
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 300ms);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
     EXPECT_EQ(sink.delivered, 0u);
 }
 
@@ -496,13 +497,16 @@ TEST(UvGate, DeliversACallCompletedBeforeRun) {
     EXPECT_EQ(sink.delivered, 1u);
 }
 
-// loop-spin=forever: the loop thread never blocks, even across 2 ms gaps
-// (a blocking loop makes about one voluntary switch per gap).
+// loop-spin=forever: the loop thread never blocks in libuv's poll, even across
+// 2 ms gaps. A blocking loop makes a voluntary switch for nearly every call
+// here (each call is a burst); a spinning one only where submit() meets the
+// test completer's mutex held, which the scheduler decides (tens seen under
+// load). So the bound is half the calls: far from either regime.
 TEST(UvGate, LoopSpinForeverNeverBlocks) {
     const Design design = parse_design("classic,wake=gated,loop-spin=forever");
     const std::uint64_t total = 300;
     const std::uint64_t switches = run_bursts(design, 1, total);
-    EXPECT_LT(switches, total / 10) << "the loop thread blocked " << switches << " times";
+    EXPECT_LT(switches, total / 2) << "the loop thread blocked " << switches << " times";
 }
 
 TEST(UvGate, RequestStopEndsASpinningRun) {
