@@ -24,7 +24,7 @@ TEST_SRCS := $(wildcard tests/*.cpp)
 
 objs = $(patsubst %.cpp,build/$(1)/%.o,$(2))
 
-.PHONY: all deps test tsan asan clean
+.PHONY: all deps test tsan asan clean FORCE
 all: handoff
 
 # Checks (and as root installs) the Debian packages; fast when all are there.
@@ -32,10 +32,21 @@ deps:
 	@tools/ensure-deps
 
 build/%.o: | deps
+# The commit and flags a build reports in every result's context. Rewritten
+# only when they change, so an unchanged tree does not rebuild.
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo +dirty)
+
 define variant
 build/$(1)/%.o: %.cpp | deps
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXSTD) $$(FLAGS_$(1)) $$(WARN) $$(CPPFLAGS) -c $$< -o $$@
+	$$(CXX) $$(CXXSTD) $$(FLAGS_$(1)) $$(WARN) $$(CPPFLAGS) -Ibuild/$(1) -c $$< -o $$@
+
+build/$(1)/src/context.o: build/$(1)/build_info.hpp
+build/$(1)/build_info.hpp: FORCE
+	@mkdir -p $$(@D)
+	@printf '#define HANDOFF_GIT_COMMIT "%s"\n#define HANDOFF_BUILD_FLAGS "%s"\n' \
+		'$$(GIT_COMMIT)' '$$(CXXSTD) $$(FLAGS_$(1))' > $$@.tmp
+	@cmp -s $$@.tmp $$@ && rm $$@.tmp || mv $$@.tmp $$@
 
 build/$(1)/handoff: $(call objs,$(1),$(LIB_SRCS) src/main.cpp)
 	$$(CXX) $$(FLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)

@@ -132,7 +132,11 @@ std::string row_label(const RowResult& row) {
 }  // namespace
 
 void write_table(std::ostream& out, const Report& report) {
-    out << heading(report) << "\n\n";
+    out << heading(report) << '\n';
+    if (const std::string environment = describe_environment(report.context); !environment.empty()) {
+        out << environment << '\n';
+    }
+    out << '\n';
     if (report.rows.empty()) {
         out << "no results\n";
         return;
