@@ -217,27 +217,68 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
     return outcome;
 }
 
-RowResult run_inline(const Configuration& config) {
+// Inline has no loop to stop: its thread looks at the stop flag and
+// publishes its progress every 64 calls (a relaxed load and store, far below
+// the cheapest work's cost), and the calling thread reports progress.
+constexpr std::uint64_t inline_check_every = 64;
+
+RowResult run_inline(const Configuration& config, const RunLimits& limits) {
     RowResult row;
     row.config = config;
     std::string pin_error;
-    std::thread([&] {
-        if (!pin_current_thread(config.placement.loop_cpu, &pin_error)) return;
-        for (std::uint64_t seq = 0; seq < config.warmup; ++seq) config.work.perform(argument_for(seq));
-        std::uint64_t errors = 0;
-        const IntervalEdge start = open_interval();
-        for (std::uint64_t seq = 0; seq < config.calls; ++seq) {
-            const std::uint64_t arg = argument_for(seq);
-            errors += config.work.perform(arg) != expected_result(arg);
+    std::atomic<std::uint64_t> progress{0};
+    bool interrupted = false;
+    const auto should_stop = [&](std::uint64_t done) {
+        if (done % inline_check_every != 0) return false;
+        progress.store(done, std::memory_order_relaxed);
+        return limits.stop_requested != nullptr && limits.stop_requested->load(std::memory_order_relaxed);
+    };
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::thread worker([&] {
+        [&] {
+            if (!pin_current_thread(config.placement.loop_cpu, &pin_error)) return;
+            for (std::uint64_t seq = 0; seq < config.warmup; ++seq) {
+                if (should_stop(seq)) {
+                    interrupted = true;
+                    return;
+                }
+                config.work.perform(argument_for(seq));
+            }
+            std::uint64_t errors = 0;
+            const IntervalEdge start = open_interval();
+            for (std::uint64_t seq = 0; seq < config.calls; ++seq) {
+                if (should_stop(config.warmup + seq)) {
+                    interrupted = true;
+                    return;
+                }
+                const std::uint64_t arg = argument_for(seq);
+                errors += config.work.perform(arg) != expected_result(arg);
+            }
+            const IntervalEdge end = close_interval(start, {});
+            row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
+            row.errors = errors;
+        }();
+        std::lock_guard lock(done_mutex);
+        done = true;
+        done_cv.notify_one();
+    });
+    {
+        std::unique_lock lock(done_mutex);
+        while (!done_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; })) {
+            if (limits.on_progress) limits.on_progress(progress.load(std::memory_order_relaxed));
         }
-        const IntervalEdge end = close_interval(start, {});
-        row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
-        row.errors = errors;
-    }).join();
+    }
+    worker.join();
     row.mechanism = "called on the loop thread, no handoff";
     if (!pin_error.empty()) {
         row.status = RowStatus::failed;
         row.reason = "placement: " + pin_error;
+    } else if (interrupted) {
+        row.status = RowStatus::failed;
+        row.reason = "interrupted";
+        row.runs.clear();
     } else if (row.errors != 0) {
         row.status = RowStatus::failed;
         row.reason = fmt::format("{} calls returned a wrong result", row.errors);
@@ -318,7 +359,7 @@ std::chrono::milliseconds stall_limit(const Configuration& config, const RunLimi
 }  // namespace
 
 RowResult run_configuration(const Configuration& config, const RunLimits& limits) {
-    if (config.is_inline()) return run_inline(config);
+    if (config.is_inline()) return run_inline(config, limits);
     if (config.is_floor()) return run_floor(config);
 
     RowResult row;
@@ -365,6 +406,7 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
     // a wake-up (or a call); stop it and report what was outstanding.
     const auto limit = stall_limit(config, limits);
     const auto tick = std::min<std::chrono::milliseconds>(limit, std::chrono::milliseconds(100));
+    bool interrupted = false;  // stopped by limits.stop_requested, not by the watchdog
     {
         std::unique_lock lock(done_mutex);
         std::uint64_t seen = progress.load();
@@ -372,6 +414,11 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         while (!done_cv.wait_for(lock, tick, [&] { return done; })) {
             const std::uint64_t now_seen = progress.load();
             const auto now = std::chrono::steady_clock::now();
+            if (limits.on_progress) limits.on_progress(now_seen);
+            if (limits.stop_requested != nullptr && limits.stop_requested->load() && !stop_switch.pulled()) {
+                interrupted = true;
+                stop_switch.pull();
+            }
             if (now_seen != seen) {
                 seen = now_seen;
                 last_progress = now;
@@ -389,10 +436,10 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         row.reason = outcome.error;
     } else if (!outcome.error.empty()) {
         row.status = RowStatus::failed;
-        row.reason = stop_switch.pulled()
-                         ? fmt::format("no result for {} ms, a lost wake-up or call: {}", limit.count(),
-                                       outcome.error)
-                         : outcome.error;
+        row.reason = interrupted            ? std::string("interrupted")
+                     : stop_switch.pulled() ? fmt::format("no result for {} ms, a lost wake-up or call: {}",
+                                                          limit.count(), outcome.error)
+                                            : outcome.error;
     } else {
         row.runs.push_back(*outcome.measurement);
     }
