@@ -221,9 +221,12 @@ Grid table_grid(const Report& report) {
     grid.legend.insert(
         grid.legend.end(),
         {"SameCPU: share of calls whose worker ran on the CPU the loop sent from.",
-         "xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest trip).",
          "p50, p99: round trip of one call, sent to delivered on the loop thread (log-linear histogram, <1.6% "
          "error)."});
+    if (floor != nullptr) {
+        grid.legend.push_back(
+            "xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest trip).");
+    }
 
     std::set<std::pair<std::string, std::string>> seen;
     for (const RowResult& row : report.rows) {

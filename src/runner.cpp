@@ -218,9 +218,12 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
 }
 
 // Inline has no loop to stop: its thread looks at the stop flag and
-// publishes its progress every 64 calls (a relaxed load and store, far below
-// the cheapest work's cost), and the calling thread reports progress.
-constexpr std::uint64_t inline_check_every = 64;
+// publishes its progress every 64 calls of short work (a relaxed load and
+// store, far below the cost of 64 calls even of `none`), every call of
+// timed work (sleep:DUR, spin:DUR), and the calling thread reports progress.
+std::uint64_t inline_check_every(const Configuration& config) {
+    return config.work.duration.count() > 0 ? 1 : 64;
+}
 
 RowResult run_inline(const Configuration& config, const RunLimits& limits) {
     RowResult row;
@@ -228,8 +231,11 @@ RowResult run_inline(const Configuration& config, const RunLimits& limits) {
     std::string pin_error;
     std::atomic<std::uint64_t> progress{0};
     bool interrupted = false;
+    const std::uint64_t check_every = inline_check_every(config);
+    std::uint64_t countdown = 1;  // a decrement per call, not a division
     const auto should_stop = [&](std::uint64_t done) {
-        if (done % inline_check_every != 0) return false;
+        if (--countdown != 0) return false;
+        countdown = check_every;
         progress.store(done, std::memory_order_relaxed);
         return limits.stop_requested != nullptr && limits.stop_requested->load(std::memory_order_relaxed);
     };
