@@ -21,7 +21,7 @@ Examples:
   handoff --count 250000 --work sleep0          every backend, dedicated and pool
   handoff --backend epoll,uv --target dedicated --work spin:20us
   handoff --work none --format json --output results/today.json
-  handoff --count 100000 --repeat 9 --output run.md   9 interleaved repetitions, a Markdown table
+  handoff --repeat 9 --output run.md            9 interleaved repetitions, a Markdown file
   handoff --list                                backends, availability, library versions
   handoff --design list                         the dedicated-worker design presets
   handoff --work none --target dedicated --design futex-gated --design spin-park:2us --placement same,split

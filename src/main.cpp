@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     ProgressLine progress(std::cerr, isatty(STDERR_FILENO) != 0);
     SessionOutcome outcome = run_session(options.configurations,
                                          {.repeat = options.repeat,
+                                          .limits = {},
                                           .stop_requested = &interrupt_requested(),
                                           .on_progress = [&](const SessionProgress& p) { progress.update(p); },
                                           .run_one = {}});

@@ -231,19 +231,20 @@ RowResult run_inline(const Configuration& config, const RunLimits& limits) {
     std::string pin_error;
     std::atomic<std::uint64_t> progress{0};
     bool interrupted = false;
-    const std::uint64_t check_every = inline_check_every(config);
-    std::uint64_t countdown = 1;  // a decrement per call, not a division
-    const auto should_stop = [&](std::uint64_t done) {
-        if (--countdown != 0) return false;
-        countdown = check_every;
-        progress.store(done, std::memory_order_relaxed);
-        return limits.stop_requested != nullptr && limits.stop_requested->load(std::memory_order_relaxed);
-    };
     std::mutex done_mutex;
     std::condition_variable done_cv;
     bool done = false;
     std::thread worker([&] {
         [&] {
+            // Local to this thread, so the counter stays in a register.
+            const std::uint64_t check_every = inline_check_every(config);
+            std::uint64_t countdown = 1;  // a decrement per call, not a division
+            const auto should_stop = [&](std::uint64_t calls_done) {
+                if (--countdown != 0) return false;
+                countdown = check_every;
+                progress.store(calls_done, std::memory_order_relaxed);
+                return limits.stop_requested != nullptr && limits.stop_requested->load(std::memory_order_relaxed);
+            };
             if (!pin_current_thread(config.placement.loop_cpu, &pin_error)) return;
             for (std::uint64_t seq = 0; seq < config.warmup; ++seq) {
                 if (should_stop(seq)) {

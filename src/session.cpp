@@ -64,7 +64,7 @@ SessionOutcome run_session(const std::vector<Configuration>& configs, const Sess
         const std::uint64_t done_before = progress.done_calls;
         progress.config = &configs[run.row];
         progress.repetition = run.repetition + 1;
-        RunLimits limits;
+        RunLimits limits = options.limits;
         limits.stop_requested = options.stop_requested;
         if (options.on_progress) {
             limits.on_progress = [&](std::uint64_t delivered) {

@@ -38,6 +38,9 @@ struct SessionProgress {
 
 struct SessionOptions {
     unsigned repeat = 5;
+    // The limits every repetition runs with (stall timeout, ...); the session
+    // adds its stop flag and progress callback.
+    RunLimits limits;
     // Set (by a signal): the running repetition is stopped and discarded, no
     // further one starts.
     const std::atomic<bool>* stop_requested = nullptr;
