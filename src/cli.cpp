@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "atomic_file.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/design.hpp"
 #include "handoff/placement.hpp"
@@ -20,6 +21,7 @@ Examples:
   handoff --count 250000 --work sleep0          every backend, dedicated and pool
   handoff --backend epoll,uv --target dedicated --work spin:20us
   handoff --work none --format json --output results/today.json
+  handoff --repeat 9 --output run.md            9 interleaved repetitions, a Markdown file
   handoff --list                                backends, availability, library versions
   handoff --design list                         the dedicated-worker design presets
   handoff --work none --target dedicated --design futex-gated --design spin-park:2us --placement same,split
@@ -30,6 +32,13 @@ Examples:
 Designs (--design, dedicated target): a preset, or key=value pairs after an optional preset:
   queue=mutex|spsc  wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive  wake=always|gated
   loop-spin=0|DUR|adaptive|forever  batch=on|off  ring=eventfd|msg-ring|futex (uring)  impl=lab|native
+
+Repetitions: --count N calls per row in total, split over --repeat R repetitions (N/R each),
+run interleaved (A B C A B C ...); each figure is the median, min and max in JSON. A Spread
+mark (! wide, ~ bimodal) says the median is not to be trusted: pin or raise --repeat.
+Output: --output FILE picks the format from .json .csv .md (else table), written atomically.
+Ctrl-C (SIGINT) or SIGTERM: stop at the next call, report what is done as partial
+(exit 130 / 143); a second Ctrl-C quits at once.
 
 Work: none | sleep0 | yield | syscall | spin:DUR | sleep:DUR   (DUR: 250ns, 2us, 1.5ms, 1s)
 Columns: Wall, CpuTotal (process), CpuEvtLoop (loop thread), CpuWorker (threads that ran
@@ -103,10 +112,10 @@ void print_design_presets(std::ostream& out) {
            "      loop-spin=0|DUR|adaptive|forever batch=on|off ring=eventfd|msg-ring|futex (uring) impl=lab|native\n";
 }
 
-// The default warm-up: enough to create lazy pool threads and settle caches,
-// never most of a short run.
-std::uint64_t default_warmup(std::uint64_t calls) {
-    return std::min<std::uint64_t>(1000, std::max<std::uint64_t>(10, calls / 10));
+// The default warm-up of each repetition: enough to create lazy pool threads
+// and settle caches, never most of a short repetition.
+std::uint64_t default_warmup(std::uint64_t calls_per_repetition) {
+    return std::min<std::uint64_t>(1000, std::max<std::uint64_t>(10, calls_per_repetition / 10));
 }
 
 }  // namespace
@@ -120,18 +129,22 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
     app.get_formatter()->column_width(30);
 
     std::string count = "250000", work = "sleep0", backends = "all", target = "all", threads = "4";
-    std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep;
+    std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep, repeat = "5";
     std::vector<std::string> designs;
     bool list = false, floor = false, no_floor = false;
-    app.add_option("--count", count, "calls measured per row (default 250000)");
+    app.add_option("--count", count, "calls measured per row in total, over all repetitions (default 250000)");
+    app.add_option("--repeat", repeat, "repetitions of each row, interleaved, 1..1000 (default 5)");
     app.add_option("--work", work, "what each call does (default sleep0)");
     app.add_option("--backend", backends, "all, or a comma list: " + backend_names());
     app.add_option("--target", target, "dedicated | pool | all (default all)");
     app.add_option("--threads", threads, "pool size (default 4, as libuv's)");
-    app.add_option("--warmup", warmup, "unmeasured calls before each row (default min(1000, count/10))");
+    app.add_option("--warmup", warmup,
+                   "unmeasured calls before each repetition (default min(1000, count/repeat/10))");
     app.add_option("--inflight", inflight, "calls outstanding at once (default 1: send, await, send)");
-    app.add_option("--format", format, "table | json | csv (default table)");
-    app.add_option("--output", output, "write the report to FILE (stdout still shows the table)");
+    app.add_option("--format", format, "table | json | csv | markdown (default table)");
+    app.add_option("--output", output,
+                   "write the report to FILE, atomically; format from .json .csv .md, else table "
+                   "(stdout still shows the table)");
     app.add_flag("--list", list, "list backends, whether each is available, library versions");
     app.add_option("--design", designs,
                    "dedicated-worker design, repeatable: a preset or key=value list; 'list' shows presets");
@@ -164,8 +177,19 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
                 throw UsageError("--format", e.what());
             }
         }
+        if (!output.empty()) {
+            if (const std::string problem = check_writable(output); !problem.empty()) {
+                throw UsageError("--output", fmt::format("cannot write '{}': {}", output, problem));
+            }
+        }
         Configuration base;
         base.calls = parse_count("--count", count, 1, 1'000'000'000'000);
+        options.repeat = unsigned(parse_count("--repeat", repeat, 1, 1000));
+        if (base.calls < options.repeat) {
+            throw UsageError("--count", fmt::format("{} calls cannot be split over --repeat {}: expected a count "
+                                                    "of at least the repetitions",
+                                                    base.calls, options.repeat));
+        }
         try {
             base.work = Work::parse(work);
         } catch (const std::invalid_argument& e) {
@@ -173,7 +197,7 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
         }
         base.threads = unsigned(parse_count("--threads", threads, 1, 1024));
         base.inflight = std::uint32_t(parse_count("--inflight", inflight, 1, 65536));
-        base.warmup = warmup.empty() ? default_warmup(base.calls)
+        base.warmup = warmup.empty() ? default_warmup(base.calls / options.repeat)
                                      : parse_count("--warmup", warmup, 0, 1'000'000'000);
         auto targets = parse_targets(target);
         const auto chosen = parse_backends(backends);

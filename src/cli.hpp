@@ -14,7 +14,8 @@ namespace handoff {
 struct Options {
     std::vector<Configuration> configurations;  // in table order, inline first
     std::optional<Format> format;               // nullopt: table, or from --output's extension
-    std::string output;                         // "" = stdout
+    std::string output;                         // "" = stdout; checked writable by the parser
+    unsigned repeat = 5;                        // repetitions of each row; --count is split over them
     bool list = false;                          // --list: show backends and exit
     bool sort_by_wall = false;                  // --sweep: rows by wall per call, cheapest first
 };

@@ -15,6 +15,7 @@ std::string_view to_string(RowStatus status) {
         case RowStatus::ok: return "ok";
         case RowStatus::failed: return "failed";
         case RowStatus::unavailable: return "unavailable";
+        case RowStatus::interrupted: return "interrupted";
     }
     return "?";
 }

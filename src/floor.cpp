@@ -55,6 +55,7 @@ struct alignas(64) Shared {
     std::atomic<bool> stop{false};  // read by B only off the fast path
     pid_t b_tid = 0;                // written before b_ready
     std::string b_error;            // written by B before it exits, read after join
+    bool busy = false;              // written by A before it exits: no CPU each, not a fault
 };
 
 // Pins the calling thread to `cpu` (-1: leaves it alone). Returns the reason on failure.
@@ -206,6 +207,7 @@ std::string run_a(Shared& shared, std::uint64_t round_trips, int cpu_a, int cpu_
     }
     const std::int64_t warm_mean = warm_elapsed / std::int64_t(warm);
     if (warm_mean > not_on_own_cpus_ns) {
+        shared.busy = true;
         return fmt::format(
             "warm-up round trips averaged {:.1f} µs: the two threads are not each running on a CPU "
             "of their own ({}), and spinning only measures time slices there",
@@ -268,7 +270,9 @@ std::string run_a(Shared& shared, std::uint64_t round_trips, int cpu_a, int cpu_
         };
         auto ns = [&](std::int64_t ticks) { return std::int64_t(double(ticks) * ns_per_tick + 0.5); };
         out.p50_ns = ns(at(0.50));
+        out.p90_ns = ns(at(0.90));
         out.p99_ns = ns(at(0.99));
+        out.p999_ns = ns(at(0.999));
         out.max_ns = ns(*std::max_element(samples.begin(), samples.end()));
     }
     return {};
@@ -320,6 +324,7 @@ FloorOutcome measure_floor(std::uint64_t round_trips, int cpu_a, int cpu_b) {
         // B's own complaint (it gave up waiting), if any, says more.
         const bool more = !shared.b_error.empty() && shared.b_error != error;
         outcome.error = more ? error + "; " + shared.b_error : std::move(error);
+        outcome.busy = shared.busy;
     } else {
         outcome.result = result;
     }

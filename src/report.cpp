@@ -6,9 +6,11 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "report_figures.hpp"
+#include "row_warnings.hpp"
 
 namespace handoff {
 
@@ -25,15 +27,15 @@ double latency(const Measurement& m, std::int64_t ns) {
 }
 
 constexpr std::array<FigureDef, 21> figures{{
-    {"wall_s", [](const Measurement& m) { return m.wall_s; }, false},
-    {"cpu_total_s", [](const Measurement& m) { return m.cpu_total_s; }, false},
-    {"cpu_loop_s", [](const Measurement& m) { return m.cpu_loop_s; }, false},
-    {"cpu_worker_s", [](const Measurement& m) { return m.cpu_worker_s; }, false},
-    {"cpu_other_s", [](const Measurement& m) { return m.cpu_other_s(); }, false},
-    {"loop_vcsw", [](const Measurement& m) { return double(m.loop_switches.voluntary); }, true},
-    {"loop_ivcsw", [](const Measurement& m) { return double(m.loop_switches.involuntary); }, true},
-    {"worker_vcsw", [](const Measurement& m) { return double(m.worker_switches.voluntary); }, true},
-    {"worker_ivcsw", [](const Measurement& m) { return double(m.worker_switches.involuntary); }, true},
+    {"wall_s", [](const Measurement& m) { return m.wall_s; }, false, Scale::total},
+    {"cpu_total_s", [](const Measurement& m) { return m.cpu_total_s; }, false, Scale::total},
+    {"cpu_loop_s", [](const Measurement& m) { return m.cpu_loop_s; }, false, Scale::total},
+    {"cpu_worker_s", [](const Measurement& m) { return m.cpu_worker_s; }, false, Scale::total},
+    {"cpu_other_s", [](const Measurement& m) { return m.cpu_other_s(); }, false, Scale::total},
+    {"loop_vcsw", [](const Measurement& m) { return double(m.loop_switches.voluntary); }, true, Scale::total},
+    {"loop_ivcsw", [](const Measurement& m) { return double(m.loop_switches.involuntary); }, true, Scale::total},
+    {"worker_vcsw", [](const Measurement& m) { return double(m.worker_switches.voluntary); }, true, Scale::total},
+    {"worker_ivcsw", [](const Measurement& m) { return double(m.worker_switches.involuntary); }, true, Scale::total},
     {"worker_threads", [](const Measurement& m) { return double(m.worker_threads); }, true},
     {"same_cpu_share", [](const Measurement& m) { return m.same_cpu_share(); }, false},
     // Multiply first: 0.5 s over 1000 calls is exactly 500000 ns this way.
@@ -54,6 +56,20 @@ constexpr std::array<FigureDef, 21> figures{{
     {"lat_max_ns", [](const Measurement& m) { return latency(m, m.latency.max_ns); }, true},
 }};
 
+// "<key>_min" and "<key>_max" for every figure, made once: NamedField holds
+// string_views, so the spelled-out keys must outlive every record.
+struct MinMaxKeys {
+    std::string min;
+    std::string max;
+};
+const std::map<std::string_view, MinMaxKeys> key_names = [] {
+    std::map<std::string_view, MinMaxKeys> names;
+    for (const FigureDef& def : figures) {
+        names[def.key] = {std::string(def.key) + "_min", std::string(def.key) + "_max"};
+    }
+    return names;
+}();
+
 }  // namespace
 
 double median(std::vector<double> values) {
@@ -66,6 +82,52 @@ double median(std::vector<double> values) {
 }
 
 std::span<const FigureDef> figure_defs() { return figures; }
+
+WordList WordList::of(const std::vector<std::string>& words) { return {fmt::format("{}", fmt::join(words, ";"))}; }
+
+std::vector<std::string> WordList::words() const {
+    std::vector<std::string> list;
+    for (std::size_t start = 0; start < joined.size();) {
+        const std::size_t end = std::min(joined.find(';', start), joined.size());
+        list.push_back(joined.substr(start, end - start));
+        start = end + 1;
+    }
+    return list;
+}
+
+const FigureDef& figure_def(std::string_view key) {
+    for (const FigureDef& def : figures) {
+        if (def.key == key) return def;
+    }
+    throw std::out_of_range(fmt::format("no figure named '{}'", key));
+}
+
+FigureSummary summarize(const RowResult& row, const FigureDef& def) {
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> values;
+    values.reserve(row.runs.size());
+    const std::uint64_t row_calls = row.config.calls;
+    for (const Measurement& run : row.runs) {
+        const double value = def.of(run);
+        if (def.scale == Scale::plain || run.calls == row_calls) {
+            values.push_back(value);  // R = 1: exactly the measured interval
+        } else if (run.calls != 0) {
+            values.push_back(value / double(run.calls) * double(row_calls));
+        }
+    }
+    // A latency figure is NaN for a run without samples: not a value to rank.
+    std::erase_if(values, [](double v) { return std::isnan(v); });
+    if (values.empty()) return {nan, nan, nan};
+    const auto [low, high] = std::minmax_element(values.begin(), values.end());
+    FigureSummary summary{median(values), *low, *high};
+    if (def.integral && def.scale == Scale::total) {
+        // A switch count scaled to the row's calls: keep it a whole count.
+        summary = {std::round(summary.median), std::round(summary.min), std::round(summary.max)};
+    }
+    return summary;
+}
+
+double row_figure(const RowResult& row, std::string_view key) { return summarize(row, figure_def(key)).median; }
 
 bool has_figures(const RowResult& row) { return row.status == RowStatus::ok && !row.runs.empty(); }
 
@@ -83,6 +145,7 @@ std::vector<NamedField> flat_fields(const RowResult& row) {
         {"design", c.design_name()},
         {"work", c.work.spec()},
         {"calls", std::uint64_t(c.calls)},
+        {"repeat", std::uint64_t(row.repeat)},
         {"inflight", std::uint64_t(c.inflight)},
         {"threads", std::uint64_t(c.threads)},
         {"placement", describe(c.placement)},
@@ -90,10 +153,17 @@ std::vector<NamedField> flat_fields(const RowResult& row) {
         {"mechanism", row.mechanism},
     };
     const bool measured = has_figures(row);
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    constexpr FigureSummary no_figure{nan, nan, nan};
     for (const FigureDef& def : figures) {
-        fields.push_back({def.key, measured ? figure_field(def, median_over(row.runs, def.of))
-                                            : Field{std::monostate{}}});
+        const FigureSummary summary = measured ? summarize(row, def) : no_figure;
+        fields.push_back({def.key, figure_field(def, summary.median)});
+        fields.push_back({key_names.at(def.key).min, figure_field(def, summary.min)});
+        fields.push_back({key_names.at(def.key).max, figure_field(def, summary.max)});
     }
+    const RowWarnings warnings = measured ? assess_runs(row.runs) : RowWarnings{};
+    fields.push_back({"spread", warnings.spread ? Field{*warnings.spread} : Field{std::monostate{}}});
+    fields.push_back({"warnings", WordList::of(warnings.codes())});
     fields.push_back({"errors", std::uint64_t(row.errors)});
     fields.push_back({"status", std::string(to_string(row.status))});
     fields.push_back({"reason", row.reason});
@@ -112,7 +182,15 @@ Format parse_format(std::string_view text) {
     if (text == "table") return Format::table;
     if (text == "json") return Format::json;
     if (text == "csv") return Format::csv;
-    throw std::invalid_argument(fmt::format("unknown format '{}': expected table, json or csv", text));
+    if (text == "markdown") return Format::markdown;
+    throw std::invalid_argument(fmt::format("unknown format '{}': expected table, json, csv or markdown", text));
+}
+
+Format format_for_path(std::string_view path) {
+    if (path.ends_with(".json")) return Format::json;
+    if (path.ends_with(".csv")) return Format::csv;
+    if (path.ends_with(".md")) return Format::markdown;
+    return Format::table;
 }
 
 void write_report(std::ostream& out, const Report& report, Format format) {
@@ -120,6 +198,7 @@ void write_report(std::ostream& out, const Report& report, Format format) {
         case Format::table: return write_table(out, report);
         case Format::json: return write_json(out, report);
         case Format::csv: return write_csv(out, report);
+        case Format::markdown: return write_markdown(out, report);
     }
     throw std::invalid_argument("unknown report format");
 }

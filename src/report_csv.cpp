@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <string>
+#include <vector>
 #include <type_traits>
 #include <variant>
 
@@ -31,6 +32,8 @@ std::string csv_cell(const report_detail::Field& field) {
                 return {};
             } else if constexpr (std::is_same_v<T, std::string>) {
                 return csv_escape(value);
+            } else if constexpr (std::is_same_v<T, report_detail::WordList>) {
+                return csv_escape(value.joined);
             } else {
                 return fmt::format("{}", value);
             }

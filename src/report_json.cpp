@@ -12,8 +12,11 @@ using Json = nlohmann::ordered_json;  // keys in the documented order, not sorte
 Json to_json(const report_detail::Field& field) {
     return std::visit(
         [](const auto& value) -> Json {
-            if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::monostate>) {
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
                 return nullptr;
+            } else if constexpr (std::is_same_v<T, report_detail::WordList>) {
+                return value.words();
             } else {
                 return value;
             }
@@ -71,6 +74,7 @@ void write_json(std::ostream& out, const Report& report) {
     for (const RowResult& row : report.rows) results.push_back(to_json(row));
     const Json document{
         {"schema", "handoff/1"},
+        {"partial", report.partial},
         {"context", to_json(report.context)},
         {"results", std::move(results)},
     };

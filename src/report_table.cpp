@@ -9,16 +9,12 @@
 #include "handoff/duration.hpp"
 #include "handoff/report.hpp"
 #include "report_figures.hpp"
+#include "report_grid.hpp"
+#include "row_warnings.hpp"
 
 namespace handoff {
+namespace report_detail {
 namespace {
-
-using report_detail::median_over;
-
-struct Column {
-    std::string title;
-    bool numeric;  // right-aligned
-};
 
 // Values every row shares go in the heading; values that vary get a column.
 template <class Value>
@@ -76,50 +72,25 @@ std::string format_rate(double per_s) {
     return fmt::format("{:.0f}", per_s);
 }
 
-// A round-trip percentile; "-" where none was recorded (inline).
-std::string latency_cell(double ns) { return ns > 0 ? format_per_call(ns / 1e9) : std::string("-"); }
+// A figure in ns as a per-call duration; "-" where none was recorded (inline).
+std::string ns_cell(double ns) { return ns > 0 ? format_per_call(ns / 1e9) : std::string("-"); }
 
-std::vector<std::string> figure_cells(const RowResult& row) {
-    const auto& runs = row.runs;
-    const auto seconds = [](double s) { return fmt::format("{:.3f}", s); };
-    const auto per_call = [&](double (*role_s)(const Measurement&)) {
-        return format_per_call(median_over(runs, [&](const Measurement& m) {
-            return m.calls ? role_s(m) / double(m.calls) : 0.0;
-        }));
-    };
-    const double switches_per_call = median_over(runs, [](const Measurement& m) {
-        const double all = double(m.loop_switches.voluntary + m.loop_switches.involuntary +
-                                  m.worker_switches.voluntary + m.worker_switches.involuntary);
-        return m.calls ? all / double(m.calls) : 0.0;
-    });
-    return {
-        fmt::format("{}", median_over(runs, &Measurement::calls)),
-        seconds(median_over(runs, &Measurement::wall_s)),
-        seconds(median_over(runs, &Measurement::cpu_total_s)),
-        seconds(median_over(runs, &Measurement::cpu_loop_s)),
-        seconds(median_over(runs, &Measurement::cpu_worker_s)),
-        seconds(median_over(runs, &Measurement::cpu_other_s)),
-        per_call([](const Measurement& m) { return m.wall_s; }),
-        per_call([](const Measurement& m) { return m.cpu_loop_s; }),
-        per_call([](const Measurement& m) { return m.cpu_worker_s; }),
-        fmt::format("{:.2f}", switches_per_call),
-        row.config.is_inline() || row.config.is_floor()
-            ? std::string("-")
-            : fmt::format("{:.0f}%", 100 * median_over(runs, &Measurement::same_cpu_share)),
-        format_rate(median_over(runs, [](const Measurement& m) { return m.wall_s > 0 ? double(m.calls) / m.wall_s : 0.0; })),
-        latency_cell(median_over(runs, [](const Measurement& m) { return double(m.latency.p50_ns); })),
-        latency_cell(median_over(runs, [](const Measurement& m) { return double(m.latency.p99_ns); })),
-    };
+// "1.07x", "2.31x!", "1.20x~"; "-" below two repetitions.
+std::string spread_cell(const RowResult& row) {
+    const RowWarnings warnings = assess_runs(row.runs);
+    return warnings.spread ? fmt::format("{:.2f}x{}", *warnings.spread, warnings.mark()) : std::string("-");
 }
 
 std::string runs_phrase(const Report& report) {
     std::set<std::size_t> counts;
     for (const RowResult& row : report.rows) {
-        if (report_detail::has_figures(row)) counts.insert(row.runs.size());
+        if (has_figures(row)) counts.insert(row.runs.size());
     }
     if (counts.size() == 1 && *counts.begin() == 1) return "one run each";
-    if (counts.size() == 1) return fmt::format("median of {} runs", *counts.begin());
-    return "median over runs";
+    if (counts.size() == 1) {
+        return fmt::format("median of {} runs, each run's total per call times the row's calls", *counts.begin());
+    }
+    return "median over runs, each run's total per call times the row's calls";
 }
 
 std::string row_label(const RowResult& row) {
@@ -129,66 +100,167 @@ std::string row_label(const RowResult& row) {
     return label;
 }
 
+// The label with its placement when not free: names one row among a sweep's.
+std::string row_name(const RowResult& row) {
+    std::string name = row_label(row);
+    if (row.config.placement.name != "free" && !row.config.is_floor()) name += " " + row.config.placement.name;
+    return name;
+}
+
+// The lines before the table of an interrupted run: which signal, which rows
+// hold fewer repetitions than asked for.
+std::vector<std::string> notices(const Report& report) {
+    if (!report.partial) return {};
+    std::vector<std::string> incomplete;
+    for (const RowResult& row : report.rows) {
+        if (row.status == RowStatus::interrupted) {
+            incomplete.push_back(row_name(row) + " (not run)");
+        } else if (row.status == RowStatus::ok && row.runs.size() < row.repeat) {
+            incomplete.push_back(fmt::format("{} ({} of {} repetitions)", row_name(row), row.runs.size(), row.repeat));
+        }
+    }
+    std::vector<std::string> lines{fmt::format(
+        "INTERRUPTED{}: partial results; an unfinished repetition was discarded.",
+        report.interrupted_by.empty() ? "" : " by " + report.interrupted_by)};
+    if (!incomplete.empty()) lines.push_back(fmt::format("Incomplete rows: {}.", fmt::join(incomplete, ", ")));
+    return lines;
+}
+
 }  // namespace
 
-void write_table(std::ostream& out, const Report& report) {
-    out << heading(report) << '\n';
-    if (const std::string environment = describe_environment(report.context); !environment.empty()) {
-        out << environment << '\n';
-    }
-    out << '\n';
-    if (report.rows.empty()) {
-        out << "no results\n";
-        return;
-    }
+Grid table_grid(const Report& report) {
+    Grid grid;
+    grid.heading = heading(report);
+    grid.environment = describe_environment(report.context);
+    grid.notices = notices(report);
+    if (report.rows.empty()) return grid;
 
     bool any_design = false;
-    for (const RowResult& row : report.rows) any_design = any_design || has_named_design(row);
+    bool repeated = false;
+    for (const RowResult& row : report.rows) {
+        any_design = any_design || has_named_design(row);
+        repeated = repeated || row.repeat > 1 || row.runs.size() > 1;
+    }
     const bool show_work = distinct(report, work_of).size() > 1;
     const bool show_inflight = distinct(report, inflight_of).size() > 1;
     const bool show_placement = distinct(report, placement_of).size() > 1 ||
                                 report.rows.front().config.placement.name != "free";
 
-    std::vector<Column> columns{{"Backend", false}, {"Target", false}};
-    if (any_design) columns.push_back({"Design", false});
-    if (show_work) columns.push_back({"Work", false});
-    if (show_inflight) columns.push_back({"InFlight", true});
-    if (show_placement) columns.push_back({"Placement", false});
-    for (const char* title : {"Calls", "Wall", "CpuTotal", "CpuEvtLoop", "CpuWorker", "Other", "Wall/call",
-                              "Loop/call", "Worker/call", "CS/call", "SameCPU", "Calls/s", "p50", "p99"}) {
-        columns.push_back({title, true});
+    const auto column = [&](std::string title, bool numeric) {
+        grid.titles.push_back(std::move(title));
+        grid.numeric.push_back(numeric);
+    };
+    column("Backend", false);
+    column("Target", false);
+    if (any_design) column("Design", false);
+    if (show_work) column("Work", false);
+    if (show_inflight) column("InFlight", true);
+    if (show_placement) column("Placement", false);
+    for (const char* title : {"Calls", "Wall", "CpuTotal", "CpuEvtLoop", "CpuWorker", "Other", "Wall/call"}) {
+        column(title, true);
+    }
+    if (repeated) column("Spread", true);
+    for (const char* title : {"Loop/call", "Worker/call", "CS/call", "SameCPU", "Calls/s", "p50", "p99"}) {
+        column(title, true);
     }
     // Every row against the cheapest possible round trip of the same run.
     const RowResult* floor = nullptr;
     for (const RowResult& row : report.rows) {
-        if (row.config.is_floor() && report_detail::has_figures(row)) floor = &row;
+        if (row.config.is_floor() && has_figures(row)) floor = &row;
     }
-    const auto wall_per_call = [](const RowResult& row) {
-        return median_over(row.runs, [](const Measurement& m) { return m.calls ? m.wall_s / double(m.calls) : 0.0; });
-    };
-    if (floor != nullptr) columns.push_back({"xFloor", true});
+    if (floor != nullptr) column("xFloor", true);
 
-    // Cells per row; a row without figures has only its identity cells and a status.
-    std::vector<std::vector<std::string>> cells;
+    const auto seconds = [](double s) { return fmt::format("{:.3f}", s); };
     for (const RowResult& row : report.rows) {
         std::vector<std::string> line{row.config.backend, row.config.target_name()};
         if (any_design) line.push_back(row.config.design_name());
         if (show_work) line.push_back(row.config.work.spec());
         if (show_inflight) line.push_back(fmt::format("{}", row.config.inflight));
         if (show_placement) line.push_back(row.config.placement.name);
-        if (report_detail::has_figures(row)) {
-            for (std::string& cell : figure_cells(row)) line.push_back(std::move(cell));
-            if (floor != nullptr) {
-                line.push_back(row.config.is_inline() ? "-"
-                                                      : fmt::format("{:.1f}", wall_per_call(row) / wall_per_call(*floor)));
+        if (has_figures(row)) {
+            const auto figure = [&](std::string_view key) { return row_figure(row, key); };
+            line.push_back(fmt::format("{}", row.config.calls));
+            for (const char* key : {"wall_s", "cpu_total_s", "cpu_loop_s", "cpu_worker_s", "cpu_other_s"}) {
+                line.push_back(seconds(figure(key)));
             }
+            line.push_back(ns_cell(figure("wall_per_call_ns")));
+            if (repeated) line.push_back(spread_cell(row));
+            line.push_back(format_per_call(figure("loop_cpu_per_call_ns") / 1e9));
+            line.push_back(format_per_call(figure("worker_cpu_per_call_ns") / 1e9));
+            line.push_back(fmt::format("{:.2f}", figure("switches_per_call")));
+            line.push_back(row.config.is_inline() || row.config.is_floor()
+                               ? std::string("-")
+                               : fmt::format("{:.0f}%", 100 * figure("same_cpu_share")));
+            line.push_back(format_rate(figure("calls_per_s")));
+            line.push_back(ns_cell(figure("lat_p50_ns")));
+            line.push_back(ns_cell(figure("lat_p99_ns")));
+            if (floor != nullptr) {
+                line.push_back(row.config.is_inline()
+                                   ? "-"
+                                   : fmt::format("{:.1f}", figure("wall_per_call_ns") /
+                                                               row_figure(*floor, "wall_per_call_ns")));
+            }
+            grid.status.emplace_back();
+        } else {
+            grid.status.push_back(status_text(row));
         }
-        cells.push_back(std::move(line));
+        grid.cells.push_back(std::move(line));
     }
 
-    std::vector<std::size_t> width(columns.size());
-    for (std::size_t i = 0; i < columns.size(); ++i) width[i] = columns[i].title.size();
-    for (const auto& line : cells) {
+    grid.legend = {
+        "Wall, Cpu*: seconds in the measured interval (" + runs_phrase(report) +
+            "); /call: per call (median); CS/call: loop + worker context switches per call.",
+        "Other = CpuTotal - CpuEvtLoop - CpuWorker: CPU no role explains (should be near 0).",
+    };
+    if (repeated) {
+        grid.legend.push_back(fmt::format(
+            "Spread: slowest over fastest repetition's Wall/call. ! wide (above {:.1f}x), ~ bimodal (SameCPU "
+            "differs by more than {:.0f} points between repetitions): the median is not to be trusted; pin "
+            "with --placement same or split, or raise --repeat.",
+            wide_spread_limit, 100 * bimodal_share_range));
+    }
+    grid.legend.insert(
+        grid.legend.end(),
+        {"SameCPU: share of calls whose worker ran on the CPU the loop sent from.",
+         "p50, p99: round trip of one call, sent to delivered on the loop thread (log-linear histogram, <1.6% "
+         "error)."});
+    if (floor != nullptr) {
+        grid.legend.push_back(
+            "xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest trip).");
+    }
+
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const RowResult& row : report.rows) {
+        if (row.mechanism.empty()) continue;
+        auto entry = std::make_pair(row_label(row), row.mechanism);
+        if (seen.insert(entry).second) grid.legend.push_back(entry.first + ": " + entry.second);
+    }
+    for (const RowResult& row : report.rows) {
+        if (row.status == RowStatus::ok && row.errors != 0) {
+            grid.legend.push_back(
+                fmt::format("warning: {}: {} calls had a wrong or missing result", row_label(row), row.errors));
+        }
+    }
+    return grid;
+}
+
+}  // namespace report_detail
+
+void write_table(std::ostream& out, const Report& report) {
+    const report_detail::Grid grid = report_detail::table_grid(report);
+    out << grid.heading << '\n';
+    if (!grid.environment.empty()) out << grid.environment << '\n';
+    out << '\n';
+    for (const std::string& line : grid.notices) out << line << '\n';
+    if (!grid.notices.empty()) out << '\n';
+    if (report.rows.empty()) {
+        out << "no results\n";
+        return;
+    }
+
+    std::vector<std::size_t> width(grid.titles.size());
+    for (std::size_t i = 0; i < grid.titles.size(); ++i) width[i] = grid.titles[i].size();
+    for (const auto& line : grid.cells) {
         for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
     }
 
@@ -196,42 +268,18 @@ void write_table(std::ostream& out, const Report& report) {
         std::string text;
         for (std::size_t i = 0; i < line.size(); ++i) {
             if (i != 0) text += "  ";
-            text += columns[i].numeric ? fmt::format("{:>{}}", line[i], width[i])
-                                       : fmt::format("{:<{}}", line[i], width[i]);
+            text += grid.numeric[i] ? fmt::format("{:>{}}", line[i], width[i])
+                                    : fmt::format("{:<{}}", line[i], width[i]);
         }
         if (!tail.empty()) text += "  " + tail;
         text.erase(text.find_last_not_of(' ') + 1);
         out << text << '\n';
     };
 
-    std::vector<std::string> titles;
-    for (const Column& column : columns) titles.push_back(column.title);
-    print(titles, "");
-    for (std::size_t r = 0; r < report.rows.size(); ++r) {
-        const RowResult& row = report.rows[r];
-        print(cells[r], report_detail::has_figures(row) ? "" : status_text(row));
-    }
-
-    out << '\n'
-        << "Wall, Cpu*: seconds in the measured interval (" << runs_phrase(report)
-        << "); /call: per call; CS/call: loop + worker context switches per call.\n"
-        << "Other = CpuTotal - CpuEvtLoop - CpuWorker: CPU no role explains (should be near 0).\n"
-        << "SameCPU: share of calls whose worker ran on the CPU the loop sent from.\n"
-        << "xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest trip).\n"
-        << "p50, p99: round trip of one call, sent to delivered on the loop thread (log-linear histogram, <1.6% error).\n";
-
-    std::set<std::pair<std::string, std::string>> seen;
-    for (const RowResult& row : report.rows) {
-        if (row.mechanism.empty()) continue;
-        auto entry = std::make_pair(row_label(row), row.mechanism);
-        if (seen.insert(entry).second) out << entry.first << ": " << entry.second << '\n';
-    }
-    for (const RowResult& row : report.rows) {
-        if (row.status == RowStatus::ok && row.errors != 0) {
-            out << fmt::format("warning: {}: {} calls had a wrong or missing result\n", row_label(row),
-                               row.errors);
-        }
-    }
+    print(grid.titles, "");
+    for (std::size_t r = 0; r < grid.cells.size(); ++r) print(grid.cells[r], grid.status[r]);
+    out << '\n';
+    for (const std::string& line : grid.legend) out << line << '\n';
 }
 
 }  // namespace handoff

@@ -217,27 +217,75 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
     return outcome;
 }
 
-RowResult run_inline(const Configuration& config) {
+// Inline has no loop to stop: its thread looks at the stop flag and
+// publishes its progress every 64 calls of short work (a relaxed load and
+// store, far below the cost of 64 calls even of `none`), every call of
+// timed work (sleep:DUR, spin:DUR), and the calling thread reports progress.
+std::uint64_t inline_check_every(const Configuration& config) {
+    return config.work.duration.count() > 0 ? 1 : 64;
+}
+
+RowResult run_inline(const Configuration& config, const RunLimits& limits) {
     RowResult row;
     row.config = config;
     std::string pin_error;
-    std::thread([&] {
-        if (!pin_current_thread(config.placement.loop_cpu, &pin_error)) return;
-        for (std::uint64_t seq = 0; seq < config.warmup; ++seq) config.work.perform(argument_for(seq));
-        std::uint64_t errors = 0;
-        const IntervalEdge start = open_interval();
-        for (std::uint64_t seq = 0; seq < config.calls; ++seq) {
-            const std::uint64_t arg = argument_for(seq);
-            errors += config.work.perform(arg) != expected_result(arg);
+    std::atomic<std::uint64_t> progress{0};
+    bool interrupted = false;
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::thread worker([&] {
+        [&] {
+            // Local to this thread, so the counter stays in a register.
+            const std::uint64_t check_every = inline_check_every(config);
+            std::uint64_t countdown = 1;  // a decrement per call, not a division
+            const auto should_stop = [&](std::uint64_t calls_done) {
+                if (--countdown != 0) return false;
+                countdown = check_every;
+                progress.store(calls_done, std::memory_order_relaxed);
+                return limits.stop_requested != nullptr && limits.stop_requested->load(std::memory_order_relaxed);
+            };
+            if (!pin_current_thread(config.placement.loop_cpu, &pin_error)) return;
+            for (std::uint64_t seq = 0; seq < config.warmup; ++seq) {
+                if (should_stop(seq)) {
+                    interrupted = true;
+                    return;
+                }
+                config.work.perform(argument_for(seq));
+            }
+            std::uint64_t errors = 0;
+            const IntervalEdge start = open_interval();
+            for (std::uint64_t seq = 0; seq < config.calls; ++seq) {
+                if (should_stop(config.warmup + seq)) {
+                    interrupted = true;
+                    return;
+                }
+                const std::uint64_t arg = argument_for(seq);
+                errors += config.work.perform(arg) != expected_result(arg);
+            }
+            const IntervalEdge end = close_interval(start, {});
+            row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
+            row.errors = errors;
+        }();
+        std::lock_guard lock(done_mutex);
+        done = true;
+        done_cv.notify_one();
+    });
+    {
+        std::unique_lock lock(done_mutex);
+        while (!done_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; })) {
+            if (limits.on_progress) limits.on_progress(progress.load(std::memory_order_relaxed));
         }
-        const IntervalEdge end = close_interval(start, {});
-        row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
-        row.errors = errors;
-    }).join();
+    }
+    worker.join();
     row.mechanism = "called on the loop thread, no handoff";
     if (!pin_error.empty()) {
         row.status = RowStatus::failed;
         row.reason = "placement: " + pin_error;
+    } else if (interrupted) {
+        row.status = RowStatus::failed;
+        row.reason = "interrupted";
+        row.runs.clear();
     } else if (row.errors != 0) {
         row.status = RowStatus::failed;
         row.reason = fmt::format("{} calls returned a wrong result", row.errors);
@@ -265,8 +313,9 @@ RowResult run_floor(const Configuration& config) {
     }
     const FloorOutcome outcome = measure_floor(config.calls, cpu_a, cpu_b);
     if (!outcome) {
-        row.status = RowStatus::failed;
-        row.reason = outcome.error;
+        // A busy machine leaves the reference unmeasured, not the run broken.
+        row.status = outcome.busy ? RowStatus::unavailable : RowStatus::failed;
+        row.reason = outcome.busy ? "machine busy: " + outcome.error : outcome.error;
         return row;
     }
     const FloorResult& f = *outcome.result;
@@ -282,7 +331,9 @@ RowResult run_floor(const Configuration& config) {
     m.loop_switches = f.switches_a;
     m.worker_switches = f.switches_b;
     m.latency.p50_ns = f.p50_ns;
+    m.latency.p90_ns = f.p90_ns;
     m.latency.p99_ns = f.p99_ns;
+    m.latency.p999_ns = f.p999_ns;
     m.latency.max_ns = f.max_ns;
     m.latency.samples = f.latency_samples;
     row.config.placement.name = "split";
@@ -318,7 +369,7 @@ std::chrono::milliseconds stall_limit(const Configuration& config, const RunLimi
 }  // namespace
 
 RowResult run_configuration(const Configuration& config, const RunLimits& limits) {
-    if (config.is_inline()) return run_inline(config);
+    if (config.is_inline()) return run_inline(config, limits);
     if (config.is_floor()) return run_floor(config);
 
     RowResult row;
@@ -365,6 +416,7 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
     // a wake-up (or a call); stop it and report what was outstanding.
     const auto limit = stall_limit(config, limits);
     const auto tick = std::min<std::chrono::milliseconds>(limit, std::chrono::milliseconds(100));
+    bool interrupted = false;  // stopped by limits.stop_requested, not by the watchdog
     {
         std::unique_lock lock(done_mutex);
         std::uint64_t seen = progress.load();
@@ -372,6 +424,11 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         while (!done_cv.wait_for(lock, tick, [&] { return done; })) {
             const std::uint64_t now_seen = progress.load();
             const auto now = std::chrono::steady_clock::now();
+            if (limits.on_progress) limits.on_progress(now_seen);
+            if (limits.stop_requested != nullptr && limits.stop_requested->load() && !stop_switch.pulled()) {
+                interrupted = true;
+                stop_switch.pull();
+            }
             if (now_seen != seen) {
                 seen = now_seen;
                 last_progress = now;
@@ -389,10 +446,10 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         row.reason = outcome.error;
     } else if (!outcome.error.empty()) {
         row.status = RowStatus::failed;
-        row.reason = stop_switch.pulled()
-                         ? fmt::format("no result for {} ms, a lost wake-up or call: {}", limit.count(),
-                                       outcome.error)
-                         : outcome.error;
+        row.reason = interrupted            ? std::string("interrupted")
+                     : stop_switch.pulled() ? fmt::format("no result for {} ms, a lost wake-up or call: {}",
+                                                          limit.count(), outcome.error)
+                                            : outcome.error;
     } else {
         row.runs.push_back(*outcome.measurement);
     }

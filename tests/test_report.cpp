@@ -9,6 +9,8 @@
 #include "handoff/report.hpp"
 #include "report_figures.hpp"
 
+#include <fmt/format.h>
+
 namespace handoff {
 namespace {
 
@@ -80,23 +82,56 @@ TEST(Report, ParsesFormatNames) {
     EXPECT_EQ(parse_format("table"), Format::table);
     EXPECT_EQ(parse_format("json"), Format::json);
     EXPECT_EQ(parse_format("csv"), Format::csv);
+    EXPECT_EQ(parse_format("markdown"), Format::markdown);
     EXPECT_THROW(parse_format("xml"), std::invalid_argument);
+    EXPECT_EQ(format_for_path("a/b.json"), Format::json);
+    EXPECT_EQ(format_for_path("b.csv"), Format::csv);
+    EXPECT_EQ(format_for_path("b.md"), Format::markdown);
+    EXPECT_EQ(format_for_path("b.txt"), Format::table);
+    EXPECT_EQ(format_for_path("json"), Format::table);
 }
 
+// "v,v,v": a figure's median, min and max, equal for a single run.
+std::string thrice(const std::string& value) { return value + "," + value + "," + value; }
+
 TEST(Report, CsvHasOneFlatLinePerRow) {
-    const std::string header =
-        "backend,target,design,work,calls,inflight,threads,placement,pin,mechanism,wall_s,cpu_total_s,"
-        "cpu_loop_s,cpu_worker_s,cpu_other_s,loop_vcsw,loop_ivcsw,worker_vcsw,worker_ivcsw,worker_threads,"
-        "same_cpu_share,wall_per_call_ns,loop_cpu_per_call_ns,worker_cpu_per_call_ns,switches_per_call,"
-        "calls_per_s,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,errors,status,reason\n";
+    std::string figures_header;
+    for (const char* key : {"wall_s", "cpu_total_s", "cpu_loop_s", "cpu_worker_s", "cpu_other_s", "loop_vcsw",
+                            "loop_ivcsw", "worker_vcsw", "worker_ivcsw", "worker_threads", "same_cpu_share",
+                            "wall_per_call_ns", "loop_cpu_per_call_ns", "worker_cpu_per_call_ns",
+                            "switches_per_call", "calls_per_s", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns",
+                            "lat_p999_ns", "lat_max_ns"}) {
+        figures_header += fmt::format("{0},{0}_min,{0}_max,", key);
+    }
+    const std::string header = "backend,target,design,work,calls,repeat,inflight,threads,placement,pin,mechanism," +
+                               figures_header + "spread,warnings,errors,status,reason\n";
+    std::string ok_figures;
+    for (const char* value : {"0.5", "0.75", "0.25", "0.375", "0.125", "1000", "3", "1001", "2", "1", "0.25",
+                              "500000", "250000", "375000", "2.006", "2000", "", "", "", "", ""}) {
+        ok_figures += thrice(value) + ",";
+    }
+    const std::string no_figures(21 * 3, ',');
     const std::string expected =
         header +
-        "epoll,dedicated,classic,sleep0,1000,1,4,free,,mutex fifo + condvar -> eventfd,"
-        "0.5,0.75,0.25,0.375,0.125,1000,3,1001,2,1,0.25,500000,250000,375000,2.006,2000,,,,,,0,ok,\n"
-        "uring,pool,-,sleep0,1000,1,4,free,,,,,,,,,,,,,,,,,,,,,,,,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
-        "uv,dedicated,classic,sleep0,1000,1,4,free,,,,,,,,,,,,,,,,,,,,,,,,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
+        "epoll,dedicated,classic,sleep0,1000,1,1,4,free,,mutex fifo + condvar -> eventfd," + ok_figures +
+        ",,0,ok,\n"
+        "uring,pool,-,sleep0,1000,1,1,4,free,,," + no_figures +
+        ",,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
+        "uv,dedicated,classic,sleep0,1000,1,1,4,free,,," + no_figures +
+        ",,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
     EXPECT_EQ(render(write_csv, sample_report()), expected);
     EXPECT_EQ(render(write_csv, Report{}), header);
+}
+
+TEST(Report, CsvJoinsWarningsAndGivesTheSpread) {
+    Report report = sample_report();
+    report.rows.resize(1);
+    report.rows[0].repeat = 2;
+    report.rows[0].runs = {known_run(0.5), known_run(1.0)};  // 2x apart: wide
+    const std::string text = render(write_csv, report);
+    EXPECT_NE(text.find(",2,wide,0,ok,\n"), std::string::npos) << text;
+    report.rows[0].runs[1].same_cpu_calls = 1000;  // 25% then 100%: bimodal too
+    EXPECT_NE(render(write_csv, report).find(",2,wide;bimodal,0,ok,\n"), std::string::npos);
 }
 
 TEST(Report, JsonParsesBackWithNullFiguresForRowsThatAreNotOk) {
@@ -192,6 +227,123 @@ TEST(Report, WriteReportDispatchesOnFormat) {
     std::ostringstream json;
     write_report(json, report, Format::json);
     EXPECT_EQ(json.str(), render(write_json, report));
+}
+
+TEST(Report, TotalsAreTheMedianPerCallTimesTheRowsCalls) {
+    // Three repetitions of 1001, 1000 and 999 calls at 1, 2 and 4 us a call:
+    // the row's 3000 calls cost the median 2 us each, its min 1 us, max 4 us.
+    RowResult row = sample_report().rows[0];
+    row.config.calls = 3000;
+    row.repeat = 3;
+    const std::uint64_t calls[] = {1001, 1000, 999};
+    const double us[] = {1, 2, 4};
+    row.runs.clear();
+    for (int i = 0; i < 3; ++i) {
+        Measurement m = known_run();
+        m.calls = calls[i];
+        m.wall_s = us[i] * 1e-6 * double(calls[i]);
+        m.loop_switches = {calls[i] * 2, 0};  // two per call
+        row.runs.push_back(m);
+    }
+    const auto summary = report_detail::summarize(row, report_detail::figure_def("wall_s"));
+    EXPECT_DOUBLE_EQ(summary.median, 0.006);
+    EXPECT_DOUBLE_EQ(summary.min, 0.003);
+    EXPECT_DOUBLE_EQ(summary.max, 0.012);
+    EXPECT_DOUBLE_EQ(report_detail::row_figure(row, "loop_vcsw"), 6000);
+    // Per-call figures and rates are plain medians.
+    EXPECT_DOUBLE_EQ(report_detail::row_figure(row, "wall_per_call_ns"), 2000);
+    EXPECT_DOUBLE_EQ(report_detail::row_figure(row, "calls_per_s"), 500000);
+
+    Report report = sample_report();
+    report.rows = {row};
+    const auto doc = nlohmann::json::parse(render(write_json, report));
+    const auto& result = doc["results"][0];
+    EXPECT_DOUBLE_EQ(result["wall_s"].get<double>(), 0.006);
+    EXPECT_DOUBLE_EQ(result["wall_s_min"].get<double>(), 0.003);
+    EXPECT_DOUBLE_EQ(result["wall_s_max"].get<double>(), 0.012);
+    EXPECT_EQ(result["loop_vcsw"], 6000);
+    EXPECT_EQ(result["repeat"], 3);
+    EXPECT_DOUBLE_EQ(result["spread"].get<double>(), 4.0);
+    EXPECT_EQ(result["warnings"], nlohmann::json::array({"wide"}));
+    ASSERT_EQ(result["runs"].size(), 3u);
+    EXPECT_EQ(result["runs"][0]["calls"], 1001);
+    EXPECT_EQ(result["runs"][2]["calls"], 999);
+}
+
+TEST(Report, OneRunIsExactlyItsMeasuredInterval) {
+    Report report = sample_report();
+    report.rows.resize(1);
+    report.rows[0].runs[0].wall_s = 0.1;  // 0.1 / 1000 * 1000 is not 0.1 in binary
+    const auto doc = nlohmann::json::parse(render(write_json, report));
+    EXPECT_EQ(doc["results"][0]["wall_s"], 0.1);
+    EXPECT_EQ(doc["results"][0]["wall_s_min"], 0.1);
+    EXPECT_TRUE(doc["results"][0]["spread"].is_null());
+    EXPECT_EQ(doc["results"][0]["warnings"], nlohmann::json::array());
+}
+
+TEST(Report, MarkdownIsAGithubTableWithTheLegend) {
+    Report report = sample_report();
+    report.rows[1].reason = "a | b";  // a bar in a reason must not split the row
+    const std::string expected =
+        "work sleep0, 1000 calls, in-flight 1; 2026-11-22T13:45:00Z on lab; Test CPU, 2 online CPUs; kernel 6.18.0 "
+        "#1 SMP\n\n"
+        "handoff 0.1.0, fmt 9.1.0\n\n"
+        "| Backend | Target | Calls | Wall | CpuTotal | CpuEvtLoop | CpuWorker | Other | Wall/call | Loop/call | "
+        "Worker/call | CS/call | SameCPU | Calls/s | p50 | p99 |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "|\n"
+        "| epoll | dedicated | 1000 | 0.500 | 0.750 | 0.250 | 0.375 | 0.125 | 500.00 us | 250.00 us | 375.00 us | "
+        "2.01 | 25% | 2k | - | - |\n"
+        "| uring | pool | failed: a \\| b |  |  |  |  |  |  |  |  |  |  |  |  |  |\n"
+        "| uv | dedicated | unavailable: disabled by HANDOFF_DISABLE_BACKENDS |  |  |  |  |  |  |  |  |  |  |  |  "
+        "|  |\n"
+        "\n"
+        "- Wall, Cpu*: seconds in the measured interval (one run each); /call: per call (median); CS/call: loop + "
+        "worker context switches per call.\n"
+        "- Other = CpuTotal - CpuEvtLoop - CpuWorker: CPU no role explains (should be near 0).\n"
+        "- SameCPU: share of calls whose worker ran on the CPU the loop sent from.\n"
+        "- p50, p99: round trip of one call, sent to delivered on the loop thread (log-linear histogram, <1.6% "
+        "error).\n"
+        "- epoll dedicated: mutex fifo + condvar -> eventfd\n";
+    EXPECT_EQ(render(write_markdown, report), expected);
+    std::ostringstream dispatched;
+    write_report(dispatched, report, Format::markdown);
+    EXPECT_EQ(dispatched.str(), expected);
+}
+
+TEST(Report, RepeatedRowsShowTheirSpreadAndMarks) {
+    Report report = sample_report();
+    report.rows.resize(1);
+    report.rows[0].repeat = 3;
+    report.rows[0].config.calls = 3000;
+    report.rows[0].runs = {known_run(0.5), known_run(0.52), known_run(1.0)};
+    report.rows[0].runs[2].same_cpu_calls = 1000;
+    const std::string text = render(write_table, report);
+    EXPECT_NE(text.find("Spread"), std::string::npos) << text;
+    EXPECT_NE(text.find("2.00x!~"), std::string::npos) << text;
+    EXPECT_NE(text.find("median of 3 runs"), std::string::npos) << text;
+    EXPECT_NE(text.find("! wide (above 1.5x), ~ bimodal"), std::string::npos) << text;
+    EXPECT_NE(text.find("--placement same or split, or raise --repeat"), std::string::npos) << text;
+    EXPECT_NE(text.find("1.560"), std::string::npos) << text;  // Wall: 0.52 s / 1000 calls x 3000
+}
+
+TEST(Report, APartialReportSaysSoAndNamesItsIncompleteRows) {
+    Report report = sample_report();
+    report.partial = true;
+    report.interrupted_by = "SIGINT";
+    report.rows[0].repeat = 5;
+    report.rows[0].runs = {known_run(), known_run()};
+    report.rows[2].status = RowStatus::interrupted;
+    report.rows[2].reason = "the run was interrupted before this row's first repetition ended";
+    const std::string text = render(write_table, report);
+    EXPECT_NE(text.find("INTERRUPTED by SIGINT: partial results"), std::string::npos) << text;
+    EXPECT_NE(text.find("Incomplete rows: epoll dedicated (2 of 5 repetitions), uv dedicated (not run)."),
+              std::string::npos)
+        << text;
+    const auto doc = nlohmann::json::parse(render(write_json, report));
+    EXPECT_EQ(doc["partial"], true);
+    EXPECT_EQ(doc["results"][2]["status"], "interrupted");
+    EXPECT_EQ(nlohmann::json::parse(render(write_json, sample_report()))["partial"], false);
 }
 
 }  // namespace

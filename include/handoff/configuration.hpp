@@ -30,7 +30,8 @@ struct Configuration {
     std::string design_name() const;  // the design for dedicated, "-" otherwise
 };
 
-enum class RowStatus { ok, failed, unavailable };
+// interrupted: a signal stopped the run before the row's first repetition ended.
+enum class RowStatus { ok, failed, unavailable, interrupted };
 
 std::string_view to_string(RowStatus status);
 
@@ -41,6 +42,7 @@ struct RowResult {
     std::string mechanism;       // how calls travel, e.g. "mutex fifo + condvar -> eventfd"
     std::uint64_t errors = 0;    // calls with a wrong, missing or duplicated result
     std::vector<Measurement> runs;  // one per repetition (ok rows have at least one)
+    unsigned repeat = 1;         // repetitions asked for; fewer runs than this: interrupted
 };
 
 }  // namespace handoff

@@ -30,7 +30,9 @@ struct FloorResult {
     // percentiles hold a little timing cost that wall_s / round_trips does not.
     std::uint64_t latency_samples = 0;
     std::int64_t p50_ns = 0;
+    std::int64_t p90_ns = 0;
     std::int64_t p99_ns = 0;
+    std::int64_t p999_ns = 0;
     std::int64_t max_ns = 0;
 
     double wall_ns_per_trip() const {
@@ -42,6 +44,9 @@ struct FloorResult {
 struct FloorOutcome {
     std::optional<FloorResult> result;
     std::string error;  // set exactly when result is empty
+    // The threads never had a CPU each (other work on a small machine): the
+    // floor cannot be measured now, which says nothing about the lab.
+    bool busy = false;
 
     explicit operator bool() const { return result.has_value(); }
 };

@@ -2,7 +2,10 @@
 // interval, verifies every result, tears down.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 
 #include "handoff/configuration.hpp"
 
@@ -13,6 +16,12 @@ struct RunLimits {
     // what was outstanding: the signature of a lost wake-up. Raised
     // automatically for long work (sleep:DUR, spin:DUR).
     std::chrono::milliseconds stall_timeout{10000};
+    // When set and true, the run stops at the next call boundary and the row
+    // fails with "interrupted" (SIGINT, SIGTERM). Polled about every 100 ms.
+    const std::atomic<bool>* stop_requested = nullptr;
+    // Called on the calling thread about every 100 ms while the run goes on,
+    // with the calls delivered so far (warm-up included): progress displays.
+    std::function<void(std::uint64_t delivered)> on_progress;
 };
 
 // Runs one configuration once (warm-up, then the measured interval). Never
