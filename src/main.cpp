@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "compare.hpp"
+#include "plot.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/context.hpp"
 #include "handoff/runner.hpp"
@@ -77,6 +79,10 @@ void clear_progress() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    using namespace std::string_view_literals;
+    // Subcommands that read saved results instead of running anything.
+    if (argc >= 2 && argv[1] == "compare"sv) return run_compare(argc - 1, argv + 1, std::cout, std::cerr);
+    if (argc >= 2 && argv[1] == "plot"sv) return run_plot(argc - 1, argv + 1, std::cout, std::cerr);
     const ParseResult parsed = parse_command_line(argc, argv, std::cout, std::cerr);
     if (!parsed.options) return parsed.exit_status;
     const Options& options = *parsed.options;

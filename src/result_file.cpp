@@ -192,7 +192,14 @@ bool ResultRow::same_configuration(const ResultRow& other) const {
            work == other.work && inflight == other.inflight && placement == other.placement;
 }
 
-std::string ResultRow::label() const { return fmt::format("{} {} {} {}", backend, target, design, placement); }
+std::string ResultRow::label() const {
+    // "-" marks an axis that does not apply (inline has no target): left out.
+    std::string text = backend;
+    for (const std::string* part : {&target, &design, &placement}) {
+        if (!part->empty() && *part != "-") text += " " + *part;
+    }
+    return text;
+}
 
 ResultFile parse_result_text(std::string_view text, std::string_view name) {
     bool too_deep = false;

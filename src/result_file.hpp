@@ -52,7 +52,8 @@ struct ResultRow {
     bool ok() const { return status == "ok" && !runs.empty(); }
     // What identifies a configuration across files (compare matches on it).
     bool same_configuration(const ResultRow& other) const;
-    // "backend target design placement": the short label of a chart or table.
+    // "backend target design placement", leaving out "-" (inline has no
+    // target): the short label of a chart or table row.
     std::string label() const;
 };
 

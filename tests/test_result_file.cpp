@@ -180,9 +180,9 @@ TEST(ResultFile, RefusesKeysOfTheWrongType) {
     expect_refused(with(R"("inflight": 1)", R"("inflight": 1.5)"), "results[1].inflight: expected a whole number");
     expect_refused(with(R"("calls": 10, "runs")", R"("calls": "10", "runs")"), "results[1].calls: expected a whole number");
     expect_refused(with(R"(, "runs": [{"calls": 10, "wall_s": 0.1}])", ""),
-                   "results[1] (epoll pool - free): no runs");
+                   "results[1] (epoll pool free): no runs");
     expect_refused(with(R"("runs": [{"calls": 10, "wall_s": 0.1}])", R"("runs": {})"),
-                   "results[1] (epoll pool - free).runs: expected an array, found an object");
+                   "results[1] (epoll pool free).runs: expected an array, found an object");
     expect_refused(with(R"("runs": [{"calls": 10, "wall_s": 0.1}])", R"("runs": [])"), "status ok but no runs");
     expect_refused(with(R"("runs": [{"calls": 10, "wall_s": 0.1}])", R"("runs": [[]])"),
                    "results[1].runs[0]: expected an object, found an array");
