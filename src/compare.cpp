@@ -155,7 +155,10 @@ Comparison compare_results(const ResultFile& a, const ResultFile& b, double alph
 std::string verdict(const RowComparison& row, double alpha) {
     const double r = row.wall.ratio;
     if (!std::isfinite(r)) return "no wall time to compare";
-    std::string text = r >= 1 ? fmt::format("{:.2f}x slower", r) : fmt::format("{:.2f}x faster", 1 / r);
+    // Within half a percent either way the two-decimal ratio reads 1.00: say so.
+    std::string text = std::abs(r - 1) < 0.005 ? std::string("1.00x, same")
+                       : r > 1                 ? fmt::format("{:.2f}x slower", r)
+                                               : fmt::format("{:.2f}x faster", 1 / r);
     if (row.too_few) {
         return text + fmt::format(", too few runs ({} vs {}: p >= {:.3g})", row.runs_a, row.runs_b, row.min_p);
     }

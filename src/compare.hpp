@@ -55,7 +55,7 @@ struct Comparison {
 Comparison compare_results(const ResultFile& a, const ResultFile& b, double alpha);
 
 // "1.42x slower (p=0.008)", "1.02x faster, not significant (p=0.31)",
-// "1.30x slower, too few runs (3 vs 3: p >= 0.1)".
+// "1.30x slower, too few runs (3 vs 3: p >= 0.1)", "1.00x, same, ...".
 std::string verdict(const RowComparison& row, double alpha);
 
 enum class CompareFormat { table, json, markdown };
