@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "mann_whitney.hpp"
+#include "report_figures.hpp"
 
 namespace handoff {
 namespace {
@@ -33,17 +34,10 @@ std::vector<double> sample(const ResultRow& row, PerRun of) {
     return values;
 }
 
-double median(std::vector<double> values) {
-    if (values.empty()) return nan;
-    std::sort(values.begin(), values.end());
-    const std::size_t mid = values.size() / 2;
-    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
 FigureComparison compare_figure(const ResultRow& a, const ResultRow& b, PerRun of) {
     FigureComparison f;
-    f.a = median(sample(a, of));
-    f.b = median(sample(b, of));
+    f.a = report_detail::median(sample(a, of));  // NaN when no run has the figure
+    f.b = report_detail::median(sample(b, of));
     // A ratio to zero says nothing (a worker that used no CPU): no ratio then.
     f.ratio = f.a > 0 && std::isfinite(f.b) ? f.b / f.a : nan;
     return f;

@@ -1,6 +1,7 @@
 #include "plot.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -14,11 +15,10 @@
 #include <fmt/format.h>
 
 #include "gnuplot_runner.hpp"
+#include "report_figures.hpp"
 
 namespace handoff {
 namespace {
-
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 template <class Of>
 double median_of(const ResultRow& row, Of of) {
@@ -26,10 +26,7 @@ double median_of(const ResultRow& row, Of of) {
     for (const ResultRun& run : row.runs) {
         if (const double v = of(run); std::isfinite(v)) values.push_back(v);
     }
-    if (values.empty()) return nan;
-    std::sort(values.begin(), values.end());
-    const std::size_t mid = values.size() / 2;
-    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    return report_detail::median(std::move(values));  // NaN when no run has the figure
 }
 
 // A gnuplot single-quoted string: only '' is special inside one; control
