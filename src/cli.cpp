@@ -28,6 +28,8 @@ Examples:
   handoff --design wait=spin-park:5us,wake=gated,queue=spsc --inflight 16
   handoff --sweep designs --backend epoll --count 100000 --work none
   handoff --pin loop=0,worker=1,pool=1          (pool CPUs: 1, 0-1 or 0+2)
+  handoff compare old.json new.json --fail-above 1.2   ratios of medians, Mann-Whitney U
+  handoff plot run.json -o run.svg              wall and CPU per call, latency percentiles
 
 Designs (--design, dedicated target): a preset, or key=value pairs after an optional preset:
   queue=mutex|spsc  wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive  wake=always|gated

@@ -7,6 +7,8 @@
 
 #include "atomic_file.hpp"
 #include "cli.hpp"
+#include "compare.hpp"
+#include "plot.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/context.hpp"
 #include "interrupt.hpp"
@@ -31,6 +33,10 @@ void print_backends(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    using namespace std::string_view_literals;
+    // Subcommands that read saved results instead of running anything.
+    if (argc >= 2 && argv[1] == "compare"sv) return run_compare(argc - 1, argv + 1, std::cout, std::cerr);
+    if (argc >= 2 && argv[1] == "plot"sv) return run_plot(argc - 1, argv + 1, std::cout, std::cerr);
     // First, before any thread exists: every later thread inherits the block.
     catch_interrupts();
     const ParseResult parsed = parse_command_line(argc, argv, std::cout, std::cerr);

@@ -1,0 +1,308 @@
+// handoff compare: files written by the real report writer, read back and
+// compared; the ratios, the U test's verdicts, matching, --fail-above, and bad
+// input (corrupt, foreign, missing files, bad options) refused with status 2.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "compare.hpp"
+#include "handoff/report.hpp"
+
+namespace handoff {
+namespace {
+
+// A run of `calls` calls at `ns_per_call` of wall time; CPU figures in fixed
+// proportion to it, latency p99 at twice it.
+Measurement run_of(std::uint64_t calls, double ns_per_call) {
+    Measurement m;
+    m.calls = calls;
+    m.wall_s = ns_per_call * double(calls) / 1e9;
+    m.cpu_total_s = m.wall_s;
+    m.cpu_loop_s = m.wall_s / 2;
+    m.cpu_worker_s = m.wall_s / 4;
+    m.latency.samples = calls;
+    m.latency.p50_ns = std::int64_t(ns_per_call);
+    m.latency.p99_ns = std::int64_t(2 * ns_per_call);
+    m.latency.max_ns = std::int64_t(4 * ns_per_call);
+    return m;
+}
+
+// A row whose runs take `ns_per_call[i]` each; run sizes differ (1000, 2000,
+// 500, ...) so only per-call values make the runs comparable.
+RowResult row(const std::string& backend, TargetKind target, const std::vector<double>& ns_per_call,
+              RowStatus status = RowStatus::ok) {
+    RowResult r;
+    r.config.backend = backend;
+    r.config.target = target;
+    r.config.work = Work::parse("none");
+    r.config.calls = 1000;
+    r.status = status;
+    if (status != RowStatus::ok) r.reason = "lost wake-up";
+    const std::uint64_t sizes[] = {1000, 2000, 500, 4000, 250};
+    for (std::size_t i = 0; i < ns_per_call.size(); ++i) r.runs.push_back(run_of(sizes[i % 5], ns_per_call[i]));
+    return r;
+}
+
+Report report(const std::string& host, std::vector<RowResult> rows) {
+    Report r;
+    r.context.date = "2026-11-29T12:00:00Z";
+    r.context.host = host;
+    r.context.cpu_model = "Test CPU";
+    r.context.online_cpus = 2;
+    r.context.kernel = "6.18.0";
+    r.context.lab_version = "0.1.0";
+    r.rows = std::move(rows);
+    return r;
+}
+
+std::string json_of(const Report& r) {
+    std::ostringstream out;
+    write_json(out, r);
+    return out.str();
+}
+
+Report report_a() {
+    return report("lab", {row("epoll", TargetKind::dedicated, {1000, 1010, 1020, 1030, 1040}),
+                          row("uv", TargetKind::pool, {5000, 5100, 4900}),
+                          row("epoll", TargetKind::pool, {3000, 3100, 3200}),
+                          row("asio", TargetKind::dedicated, {700})});
+}
+
+Report report_b(const std::string& host = "lab") {
+    return report(host, {row("uring", TargetKind::pool, {900}),
+                         row("epoll", TargetKind::pool, {}, RowStatus::failed),
+                         row("uv", TargetKind::pool, {5050, 4950, 5000}),
+                         row("epoll", TargetKind::dedicated, {2000, 2020, 2040, 2060, 2080})});
+}
+
+Comparison compared(const Report& a, const Report& b, double alpha = 0.05) {
+    return compare_results(parse_result_text(json_of(a), "a.json"), parse_result_text(json_of(b), "b.json"), alpha);
+}
+
+TEST(Compare, RatiosOfPerCallMediansAndASignificantSlowdown) {
+    const Comparison c = compared(report_a(), report_b());
+    ASSERT_EQ(c.rows.size(), 2u);
+    const RowComparison& epoll = c.rows[0];  // in A's order
+    EXPECT_EQ(epoll.a.backend, "epoll");
+    EXPECT_EQ(epoll.a.target, "dedicated");
+    EXPECT_DOUBLE_EQ(epoll.wall.a, 1020);
+    EXPECT_DOUBLE_EQ(epoll.wall.b, 2040);
+    EXPECT_DOUBLE_EQ(epoll.wall.ratio, 2.0);
+    EXPECT_DOUBLE_EQ(epoll.loop_cpu.ratio, 2.0);
+    EXPECT_DOUBLE_EQ(epoll.worker_cpu.ratio, 2.0);
+    EXPECT_DOUBLE_EQ(epoll.total_cpu.ratio, 2.0);
+    EXPECT_DOUBLE_EQ(epoll.p99.ratio, 2.0);
+    EXPECT_DOUBLE_EQ(epoll.wall.a * 1e-9 * 1000, 1020e-6);
+    EXPECT_EQ(epoll.runs_a, 5u);
+    EXPECT_EQ(epoll.runs_b, 5u);
+    EXPECT_TRUE(epoll.exact);
+    EXPECT_NEAR(epoll.p, 2.0 / 252, 1e-12);
+    EXPECT_TRUE(epoll.significant);
+    EXPECT_FALSE(epoll.too_few);
+    EXPECT_EQ(verdict(epoll, c.alpha), "2.00x slower (p=0.008)");
+}
+
+TEST(Compare, ThreeRunsEachAreTooFewToSayAnything) {
+    const Comparison c = compared(report_a(), report_b());
+    const RowComparison& uv = c.rows[1];
+    EXPECT_EQ(uv.a.backend, "uv");
+    EXPECT_DOUBLE_EQ(uv.wall.ratio, 1.0 * 5000 / 5000);
+    EXPECT_TRUE(uv.too_few);
+    EXPECT_FALSE(uv.significant);
+    EXPECT_NEAR(uv.min_p, 0.1, 1e-12);
+    EXPECT_EQ(verdict(uv, c.alpha), "1.00x, same, too few runs (3 vs 3: p >= 0.1)");
+    // At alpha 0.2, 3 vs 3 can speak: identical medians are not significant.
+    const Comparison loose = compared(report_a(), report_b(), 0.2);
+    EXPECT_FALSE(loose.rows[1].too_few);
+    EXPECT_FALSE(loose.rows[1].significant);
+    EXPECT_EQ(verdict(loose.rows[1], 0.2).find("1.00x, same, not significant (p="), 0u)
+        << verdict(loose.rows[1], 0.2);
+}
+
+TEST(Compare, AFasterRowSaysFaster) {
+    const Comparison c = compared(report_b(), report_a());  // swapped: A is the slow one
+    EXPECT_EQ(c.rows[1].a.backend, "epoll");
+    EXPECT_EQ(verdict(c.rows[1], c.alpha), "2.00x faster (p=0.008)");
+}
+
+TEST(Compare, UnmatchedAndNotOkRowsAreListedNotDropped) {
+    const Comparison c = compared(report_a(), report_b());
+    ASSERT_EQ(c.only_a.size(), 1u);
+    EXPECT_EQ(c.only_a[0].backend, "asio");
+    ASSERT_EQ(c.only_b.size(), 1u);
+    EXPECT_EQ(c.only_b[0].backend, "uring");
+    ASSERT_EQ(c.not_ok.size(), 1u);
+    EXPECT_EQ(c.not_ok[0].a.status, "ok");
+    EXPECT_EQ(c.not_ok[0].b.status, "failed");
+
+    std::ostringstream out;
+    write_comparison(out, c, CompareFormat::table);
+    const std::string text = out.str();
+    EXPECT_NE(text.find("only in A: asio dedicated classic free (ok)"), std::string::npos) << text;
+    EXPECT_NE(text.find("only in B: uring pool free (ok)"), std::string::npos) << text;
+    EXPECT_NE(text.find("not compared, not ok: epoll pool free: A ok; B failed: lost wake-up"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("2.00x slower (p=0.008)"), std::string::npos) << text;
+    EXPECT_NE(text.find("A: a.json (2026-11-29T12:00:00Z, host lab, handoff 0.1.0)"), std::string::npos) << text;
+    EXPECT_NE(text.find("warning: 1 of 2 configurations have too few runs"), std::string::npos) << text;
+    EXPECT_EQ(text.find("different environments"), std::string::npos) << text;
+}
+
+TEST(Compare, ARepeatedConfigurationMatchesInOrder) {
+    const Report a = report("lab", {row("epoll", TargetKind::pool, {100}), row("epoll", TargetKind::pool, {200})});
+    const Report b = report("lab", {row("epoll", TargetKind::pool, {300}), row("epoll", TargetKind::pool, {400}),
+                                    row("epoll", TargetKind::pool, {500})});
+    const Comparison c = compared(a, b);
+    ASSERT_EQ(c.rows.size(), 2u);
+    EXPECT_DOUBLE_EQ(c.rows[0].wall.ratio, 3.0);
+    EXPECT_DOUBLE_EQ(c.rows[1].wall.ratio, 2.0);
+    ASSERT_EQ(c.only_b.size(), 1u);
+}
+
+TEST(Compare, WarnsWhenTheContextsDiffer) {
+    const Comparison c = compared(report_a(), report_b("elsewhere"));
+    ASSERT_EQ(c.context_differences.size(), 1u);
+    EXPECT_EQ(c.context_differences[0], "host 'lab' vs 'elsewhere'");
+    std::ostringstream out;
+    write_comparison(out, c, CompareFormat::table);
+    EXPECT_NE(out.str().find("warning: A and B ran in different environments (host 'lab' vs 'elsewhere')"),
+              std::string::npos)
+        << out.str();
+}
+
+TEST(Compare, JsonAndMarkdownCarryTheSameFindings) {
+    const Comparison c = compared(report_a(), report_b());
+    std::ostringstream json_out, markdown_out;
+    write_comparison(json_out, c, CompareFormat::json);
+    write_comparison(markdown_out, c, CompareFormat::markdown);
+    const auto doc = nlohmann::json::parse(json_out.str());
+    EXPECT_EQ(doc.at("schema"), "handoff-compare/1");
+    ASSERT_EQ(doc.at("rows").size(), 2u);
+    EXPECT_EQ(doc["rows"][0]["backend"], "epoll");
+    EXPECT_DOUBLE_EQ(doc["rows"][0]["wall_per_call_ns"]["ratio"].get<double>(), 2.0);
+    EXPECT_EQ(doc["rows"][0]["significant"], true);
+    EXPECT_EQ(doc["rows"][1]["too_few_runs"], true);
+    EXPECT_EQ(doc["rows"][1]["worker_cpu_per_call_ns"]["ratio"].get<double>(), 1.0);
+    EXPECT_EQ(doc.at("only_in_a").size(), 1u);
+    EXPECT_EQ(doc.at("only_in_b").size(), 1u);
+    EXPECT_EQ(doc["not_compared"][0]["b_status"], "failed");
+
+    const std::string md = markdown_out.str();
+    EXPECT_NE(md.find("| configuration | A wall/call | B wall/call | wall B/A |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| epoll dedicated classic free | 1.02 us | 2.04 us | 2.00 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("- only in A: asio dedicated classic free (ok)"), std::string::npos) << md;
+}
+
+// run_compare end to end on files, as the command line does it.
+struct Ran {
+    int status = -1;
+    std::string out, err;
+};
+
+class CompareFiles : public testing::Test {
+protected:
+    std::string dir = testing::TempDir() + "handoff_compare_" + std::to_string(::getpid()) + "_";
+    std::string a = dir + "a.json", b = dir + "b.json";
+
+    void SetUp() override {
+        write(a, json_of(report_a()));
+        write(b, json_of(report_b()));
+    }
+    void TearDown() override {
+        for (const char* name : {"a.json", "b.json", "bad.json", "gbench.json"}) std::remove((dir + name).c_str());
+    }
+    static void write(const std::string& path, const std::string& text) {
+        std::ofstream file(path);
+        file << text;
+    }
+    static Ran compare(std::vector<std::string> args) {
+        args.insert(args.begin(), "compare");
+        std::vector<const char*> argv;
+        for (const std::string& arg : args) argv.push_back(arg.c_str());
+        std::ostringstream out, err;
+        Ran ran;
+        ran.status = run_compare(int(argv.size()), argv.data(), out, err);
+        ran.out = out.str();
+        ran.err = err.str();
+        return ran;
+    }
+    static std::size_t lines(const std::string& text) { return std::size_t(std::count(text.begin(), text.end(), '\n')); }
+};
+
+TEST_F(CompareFiles, ExitsZeroWithTheTable) {
+    const Ran ran = compare({a, b});
+    EXPECT_EQ(ran.status, 0) << ran.err;
+    EXPECT_NE(ran.out.find("2.00x slower (p=0.008)"), std::string::npos) << ran.out;
+    EXPECT_TRUE(ran.err.empty()) << ran.err;
+}
+
+TEST_F(CompareFiles, FailAboveExitsOneNamingTheRow) {
+    const Ran over = compare({a, b, "--fail-above", "1.5"});
+    EXPECT_EQ(over.status, 1);
+    EXPECT_EQ(lines(over.err), 1u) << over.err;
+    EXPECT_NE(over.err.find("handoff: compare: --fail-above 1.5: epoll dedicated classic free (work none, "
+                            "in-flight 1): wall per call is 2.00x A's"),
+              std::string::npos)
+        << over.err;
+    EXPECT_FALSE(over.out.empty());  // the comparison is still printed
+
+    EXPECT_EQ(compare({a, b, "--fail-above", "2.5"}).status, 0);
+    EXPECT_EQ(compare({b, a, "--fail-above", "1.05"}).status, 0);  // faster is never a failure
+}
+
+TEST_F(CompareFiles, FailAboveWithNothingComparedIsAFailure) {
+    write(dir + "bad.json", json_of(report("lab", {row("asio", TargetKind::pool, {100})})));
+    const Ran ran = compare({a, dir + "bad.json", "--fail-above", "1.1"});
+    EXPECT_EQ(ran.status, 1);
+    EXPECT_NE(ran.err.find("nothing to gate on"), std::string::npos) << ran.err;
+    EXPECT_EQ(compare({a, dir + "bad.json"}).status, 0);  // without a gate it is only a warning
+}
+
+TEST_F(CompareFiles, BadInputExitsTwoWithOneLine) {
+    write(dir + "bad.json", "{\"schema\": \"handoff/1\", \"results\": [");
+    write(dir + "gbench.json", R"({"context": {"num_cpus": 2}, "benchmarks": []})");
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{a, dir + "bad.json"}, "is not JSON: parse error at line 1"},
+        {{dir + "gbench.json", b}, "is not a handoff result file (no schema, expected handoff/1)"},
+        {{a, dir + "missing.json"}, "No such file or directory"},
+        {{a}, "files"},
+        {{a, b, "--alpha", "1.5"}, "--alpha: '1.5' is not allowed"},
+        {{a, b, "--alpha", "x"}, "--alpha"},
+        {{a, b, "--fail-above", "0"}, "--fail-above: '0' is not allowed"},
+        {{a, b, "--fail-above", "inf"}, "--fail-above"},
+        {{a, b, "--format", "xml"}, "--format: 'xml' is not allowed: expected table, json or markdown"},
+        {{a, b, "--frobnicate"}, "frobnicate"},
+    };
+    for (const auto& [args, part] : cases) {
+        const Ran ran = compare(args);
+        EXPECT_EQ(ran.status, 2) << part;
+        EXPECT_EQ(lines(ran.err), 1u) << ran.err;
+        EXPECT_EQ(ran.err.find("handoff: compare: "), 0u) << ran.err;
+        EXPECT_NE(ran.err.find(part), std::string::npos) << ran.err;
+        EXPECT_TRUE(ran.out.empty()) << ran.out;
+    }
+}
+
+TEST_F(CompareFiles, TheBinaryDispatchesTheSubcommand) {
+    const char* bin = std::getenv("HANDOFF_BIN");
+    const std::string command = std::string(bin ? bin : "./handoff") + " compare " + a + " " + b +
+                                " --format json --fail-above 1.5 >" + dir + "bad.json 2>/dev/null";
+    const int raw = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(raw));
+    EXPECT_EQ(WEXITSTATUS(raw), 1);
+    std::ifstream file(dir + "bad.json");
+    const auto doc = nlohmann::json::parse(file);
+    EXPECT_EQ(doc.at("rows").size(), 2u);
+}
+
+}  // namespace
+}  // namespace handoff
