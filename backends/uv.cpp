@@ -289,7 +289,12 @@ private:
             // complete() hands the call back; the loop may resubmit it (and
             // rewrite next) at once: read the link first.
             Call* next = list->next;
-            self.executor_.run(*list);
+            // Shutdown while a batch is under way: the rest goes back unrun.
+            if (self.stopping_.load(std::memory_order_relaxed)) {
+                mark_cancelled_at_shutdown(*list);
+            } else {
+                self.executor_.run(*list);
+            }
             self.loop_.complete(*list);
             list = next;
         }
@@ -410,17 +415,16 @@ public:
         return std::make_unique<UvPool>(loop_, sink_, *options.executor, options.window, std::move(mechanism));
     }
 
-    // uv timers count whole milliseconds from the loop's cached clock: round
-    // up, and refresh the clock first. A timer that still fires a little early
-    // is harmless: the sink finds nothing due and sets the deadline again.
+    // uv timers count whole milliseconds from the loop's cached clock, which
+    // is CLOCK_MONOTONIC_COARSE (a tick behind): round up, refresh the clock
+    // first, and when the timer still fires early, start it again for the rest.
     void set_deadline(std::int64_t deadline_ns) override {
+        deadline_ns_ = deadline_ns;
         if (deadline_ns == 0) {
             uv_timer_stop(&timer_);
             return;
         }
-        uv_update_time(&loop_);
-        const std::int64_t left = std::max<std::int64_t>(0, deadline_ns - monotonic_ns());
-        uv_timer_start(&timer_, on_timer, std::uint64_t((left + 999'999) / 1'000'000), 0);
+        start_timer();
     }
 
     std::string wake_mechanism() const override { return gate_.gated() ? "uv_async, gated" : "uv_async"; }
@@ -503,7 +507,19 @@ private:
         loop.drain();
         if (loop.stop_requested_.load(std::memory_order_acquire)) uv_stop(&loop.loop_);
     }
-    static void on_timer(uv_timer_t* handle) { self(handle->loop->data).sink_.on_deadline(); }
+    void start_timer() {
+        uv_update_time(&loop_);
+        const std::int64_t left = std::max<std::int64_t>(0, deadline_ns_ - monotonic_ns());
+        uv_timer_start(&timer_, on_timer, std::uint64_t((left + 999'999) / 1'000'000), 0);
+    }
+
+    static void on_timer(uv_timer_t* handle) {
+        UvLoop& loop = self(handle->loop->data);
+        if (loop.deadline_ns_ == 0) return;
+        if (monotonic_ns() < loop.deadline_ns_) return loop.start_timer();
+        loop.deadline_ns_ = 0;  // before the call: the sink may set the next one
+        loop.sink_.on_deadline();
+    }
     static void on_prepare(uv_prepare_t* handle) { self(handle->loop->data).before_poll(); }
     static void on_check(uv_check_t* handle) { self(handle->loop->data).gate_.after_block(); }
     static void on_idle(uv_idle_t* handle) { uv_idle_stop(handle); }  // one turn was enough
@@ -512,6 +528,7 @@ private:
     uv_loop_t loop_{};
     uv_async_t wake_{};
     uv_timer_t timer_{};
+    std::int64_t deadline_ns_ = 0;  // set_deadline's, 0 for none (loop thread only)
     uv_prepare_t prepare_{};  // hooks: set up only for designs that gate or spin
     uv_check_t check_{};
     uv_idle_t idle_{};

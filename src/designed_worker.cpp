@@ -171,7 +171,12 @@ void DesignedWorker::work() {
             // rewrite next) at once: read the link first.
             Call* next = design_.queue == Design::Queue::spsc ? nullptr : batch->next;
             peer_cpu = batch->loop_cpu;
-            executor_.run(*batch);
+            // Shutdown while a batch is under way: the rest goes back unrun.
+            if (stopping_.load(std::memory_order_relaxed)) {
+                mark_cancelled_at_shutdown(*batch);
+            } else {
+                executor_.run(*batch);
+            }
             loop_.complete(*batch);
             batch = next;
         }
