@@ -459,7 +459,9 @@ private:
         close(idle_);
         // Runs the close callbacks, and the after-work callbacks of a pool
         // target destroyed with calls in flight (their work is over by now).
-        uv_run(&loop_, UV_RUN_DEFAULT);
+        // Again if a sink called stop() from one of those deliveries.
+        while (uv_run(&loop_, UV_RUN_DEFAULT) != 0) {
+        }
         if (const int rc = uv_loop_close(&loop_); rc != 0) {
             // A handle or request outlived the loop: a bug in this file.
             std::fprintf(stderr, "handoff uv: uv_loop_close: %s\n", uv_strerror(rc));

@@ -85,16 +85,17 @@ TEST(Report, ParsesFormatNames) {
 
 TEST(Report, CsvHasOneFlatLinePerRow) {
     const std::string header =
-        "backend,target,design,work,calls,inflight,threads,placement,pin,mechanism,wall_s,cpu_total_s,"
+        "backend,target,design,work,calls,inflight,threads,placement,pin,timeout_ns,mechanism,wall_s,cpu_total_s,"
         "cpu_loop_s,cpu_worker_s,cpu_other_s,loop_vcsw,loop_ivcsw,worker_vcsw,worker_ivcsw,worker_threads,"
         "same_cpu_share,wall_per_call_ns,loop_cpu_per_call_ns,worker_cpu_per_call_ns,switches_per_call,"
-        "calls_per_s,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,errors,status,reason\n";
+        "calls_per_s,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,"
+        "failed_calls,timed_out_calls,cancelled_calls,late_results,errors,status,reason\n";
     const std::string expected =
         header +
-        "epoll,dedicated,classic,sleep0,1000,1,4,free,,mutex fifo + condvar -> eventfd,"
-        "0.5,0.75,0.25,0.375,0.125,1000,3,1001,2,1,0.25,500000,250000,375000,2.006,2000,,,,,,0,ok,\n"
-        "uring,pool,-,sleep0,1000,1,4,free,,,,,,,,,,,,,,,,,,,,,,,,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
-        "uv,dedicated,classic,sleep0,1000,1,4,free,,,,,,,,,,,,,,,,,,,,,,,,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
+        "epoll,dedicated,classic,sleep0,1000,1,4,free,,0,mutex fifo + condvar -> eventfd,"
+        "0.5,0.75,0.25,0.375,0.125,1000,3,1001,2,1,0.25,500000,250000,375000,2.006,2000,,,,,,0,0,0,0,0,ok,\n"
+        "uring,pool,-,sleep0,1000,1,4,free,,0,,,,,,,,,,,,,,,,,,,,,,,,,,,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
+        "uv,dedicated,classic,sleep0,1000,1,4,free,,0,,,,,,,,,,,,,,,,,,,,,,,,,,,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
     EXPECT_EQ(render(write_csv, sample_report()), expected);
     EXPECT_EQ(render(write_csv, Report{}), header);
 }
