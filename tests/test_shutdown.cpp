@@ -44,14 +44,14 @@ protected:
         if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
     }
 
-    // Submits `count` calls of 2 ms each, optionally runs the loop until
+    // Submits `count` calls of 20 ms each, optionally runs the loop until
     // `run_until` results came back, destroys the target and then the loop.
     void submit_and_tear_down(std::uint32_t count, std::uint64_t run_until) {
         const Backend& backend = *find_backend(GetParam().backend);
         const Design design = GetParam().design.empty() ? Design{} : parse_design(GetParam().design);
         const Design* loop_design = GetParam().target == TargetKind::dedicated ? &design : nullptr;
         ThreadRegistry registry;
-        const Executor executor(Work::parse("sleep:2ms"), registry);
+        const Executor executor(Work::parse("sleep:20ms"), registry);
         std::vector<Call> calls(count);
         RecordingSink sink;
         {
@@ -87,7 +87,8 @@ protected:
         EXPECT_EQ(sink.wrong, 0u);
         EXPECT_EQ(sink.ok + sink.cancelled, count);
         EXPECT_GE(sink.ok, run_until);
-        // 24 calls of 2 ms cannot all have run by the time the target went.
+        // 24 calls of 20 ms (120 ms on a pool of 4) have not all run by the
+        // time the target goes: the rest are cancelled.
         EXPECT_GE(sink.cancelled, 1u);
     }
 };
