@@ -93,7 +93,16 @@ public:
 
     // The loop has stopped and the target and loop are about to go: what
     // they hand back from now on is only taken back, never answered.
-    void close() { closing_ = true; }
+    // What was outstanding then is kept for the message about a stopped run
+    // (the teardown hands those calls back and empties the window).
+    void close() {
+        if (closing_) return;
+        closing_ = true;
+        outstanding_at_close_ = window_.in_flight();
+        outstanding_seqs_at_close_ = window_.describe_outstanding();
+    }
+    std::uint32_t outstanding_at_close() const { return outstanding_at_close_; }
+    const std::string& outstanding_seqs_at_close() const { return outstanding_seqs_at_close_; }
 
     void deliver(Call& call) override {
         const CallWindow::Outcome outcome = window_.settle(call);
@@ -213,6 +222,8 @@ private:
     bool measuring_ = false;
     bool broken_ = false;
     bool closing_ = false;
+    std::uint32_t outstanding_at_close_ = 0;
+    std::string outstanding_seqs_at_close_;
     std::uint64_t next_seq_ = 0;
     std::uint64_t measured_from_ = UINT64_MAX;  // the first measured seq
     std::uint64_t phase_total_ = 0;
@@ -296,8 +307,9 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
     } else if (outcome.errors != 0) {
         outcome.error = driver.window().first_error();
     } else if (!outcome.measurement) {
-        outcome.error = fmt::format("stopped with {} calls outstanding (seq {})",
-                                    driver.window().in_flight(), driver.window().describe_outstanding());
+        driver.close();  // a no-op unless run() threw before the guard
+        outcome.error = fmt::format("stopped with {} calls outstanding (seq {})", driver.outstanding_at_close(),
+                                    driver.outstanding_seqs_at_close());
     } else if (driver.window().in_flight() + driver.window().abandoned() != 0) {
         outcome.error = fmt::format("shutdown lost calls: seq {} never came back",
                                     driver.window().describe_outstanding());
