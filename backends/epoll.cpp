@@ -69,17 +69,20 @@ public:
                 continue;
             }
             epoll_event events[8];
-            // epoll_pwait2: a nanosecond timeout (epoll_wait's is in ms).
-            timespec left{};
-            if (deadline_ns_ != 0) {
+            int n;
+            if (deadline_ns_ == 0) {
+                n = epoll_wait(epoll_, events, 8, -1);
+            } else {
+                // epoll_pwait2 (Linux 5.11): a nanosecond timeout, where
+                // epoll_wait's is in milliseconds.
                 const std::int64_t ns = std::max<std::int64_t>(0, deadline_ns_ - monotonic_ns());
-                left = {time_t(ns / 1'000'000'000), long(ns % 1'000'000'000)};
+                const timespec left{time_t(ns / 1'000'000'000), long(ns % 1'000'000'000)};
+                n = epoll_pwait2(epoll_, events, 8, &left, nullptr);
             }
-            const int n = epoll_pwait2(epoll_, events, 8, deadline_ns_ != 0 ? &left : nullptr, nullptr);
             gate_.after_block();
             if (n < 0) {
                 if (errno == EINTR) continue;
-                fail("epoll_pwait2");
+                fail(deadline_ns_ == 0 ? "epoll_wait" : "epoll_pwait2");
             }
             for (int i = 0; i < n; ++i) {
                 if (events[i].data.fd == wake_fd_) on_wake();
