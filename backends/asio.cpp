@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -36,6 +37,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/version.hpp>
 
@@ -140,6 +142,18 @@ public:
         : sink_(*options.sink), inbox_path_(uses_inbox(options.design)), gate_(options.design),
           arena_(options.window) {}
 
+    // Shutdown: every result posted or pushed but not yet delivered still
+    // reaches the sink. Delivery handlers and drains run once more (the stop
+    // flag keeps a drain from spinning); what they leave in the inbox goes
+    // straight to the sink.
+    ~AsioLoop() override {
+        stop_requested_.store(true, std::memory_order_release);
+        timer_.reset();  // a pending wait is abandoned with it
+        io_.restart();
+        io_.poll();
+        deliver_all(inbox_.take_all(), sink_);
+    }
+
     void run() override {
         if (stop_requested_.load(std::memory_order_acquire)) return;
         stop_called_ = false;
@@ -186,6 +200,22 @@ public:
 
     std::unique_ptr<Target> make_target(const TargetOptions& options) override;
 
+    // A steady_timer (CLOCK_MONOTONIC underneath), made at the first deadline:
+    // a timer starts asio's reactor, which then hosts the scheduler's wait
+    // (epoll instead of its condition variable), and rows without a timeout
+    // must not pay for that. A later deadline cancels the wait it replaces.
+    void set_deadline(std::int64_t deadline_ns) override {
+        deadline_ns_ = deadline_ns;
+        if (!timer_) timer_.emplace(io_);
+        ++deadline_generation_;
+        if (deadline_ns == 0) {
+            timer_->cancel();
+            return;
+        }
+        timer_->expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)));
+        timer_->async_wait(DeadlineFired{this, deadline_generation_});
+    }
+
     std::string wake_mechanism() const override {
         if (!inbox_path_) return "asio::post";
         return gate_.gated() ? "asio::post of a drain, gated" : "asio::post of a drain";
@@ -226,11 +256,25 @@ private:
             // stop arrives, so this handler never returns while running),
             // then publishes `sleeping`. False: something arrived — deliver
             // it here rather than return and be posted again.
-            if (gate_.before_block(ready, peer_cpu_)) return;
+            // A deadline ends the spin too: the timer's handler runs once
+            // this one returns.
+            if (gate_.before_block(ready, peer_cpu_, deadline_ns_)) return;
         }
     }
 
     void post_drain() { boost::asio::post(io_, Drain{this}); }
+
+    struct DeadlineFired {
+        void operator()(const boost::system::error_code& error) const {
+            // A cancelled wait, or one replaced by a later deadline: not ours.
+            if (error || generation != loop->deadline_generation_) return;
+            loop->deadline_ns_ = 0;  // before the call: the sink may set the next one
+            loop->sink_.on_deadline();
+        }
+
+        AsioLoop* loop;
+        std::uint64_t generation;
+    };
 
     struct Delivery {
         using allocator_type = SlotAllocator<void>;
@@ -270,6 +314,9 @@ private:
     boost::asio::io_context io_{1};
     // Keeps run() blocked while nothing is queued.
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
+    std::optional<boost::asio::steady_timer> timer_;  // after io_: made at the first deadline
+    std::int64_t deadline_ns_ = 0;                    // set_deadline's, 0 for none (loop thread)
+    std::uint64_t deadline_generation_ = 0;
 };
 
 // A call posted to the thread that runs it: run it there, then hand it back
@@ -280,7 +327,12 @@ struct RunCallJob {
     using allocator_type = SlotAllocator<void>;
     allocator_type get_allocator() const noexcept { return {owner->arena_, call->slot}; }
     void operator()() const {
-        owner->executor_.run(*call);
+        // Shutdown: a job still queued when its target closes goes back unrun.
+        if (owner->closing_.load(std::memory_order_acquire)) {
+            mark_cancelled_at_shutdown(*call);
+        } else {
+            owner->executor_.run(*call);
+        }
         owner->loop_.complete(*call);
     }
 
@@ -295,10 +347,11 @@ public:
     AsioPoolTarget(AsioLoop& loop, const TargetOptions& options)
         : loop_(loop), executor_(*options.executor), arena_(options.window), pool_(options.threads) {}
 
-    // Lets running calls finish, abandons queued ones (their operations are
-    // freed into arena_ when pool_ is destroyed, before arena_).
+    // Shutdown: running calls finish; queued ones still run their job, which
+    // sees the flag and hands its call back unrun (status cancelled). join()
+    // without stop() waits until the pool has no work left.
     ~AsioPoolTarget() override {
-        pool_.stop();
+        closing_.store(true, std::memory_order_release);
         pool_.join();
     }
 
@@ -312,6 +365,7 @@ private:
 
     AsioLoop& loop_;
     const Executor& executor_;
+    std::atomic<bool> closing_{false};
     SlotArena arena_;
     boost::asio::thread_pool pool_;  // last: its threads start in the constructor
 };
@@ -330,11 +384,12 @@ public:
         });
     }
 
-    // Lets a running call finish and abandons queued ones (their operations
-    // are freed into arena_ when worker_io_ is destroyed, before arena_).
+    // Shutdown: a running call finishes; queued ones still run their job,
+    // which sees the flag and hands its call back unrun (status cancelled).
+    // Without the guard, run() returns once nothing is left.
     ~NativeTarget() override {
+        closing_.store(true, std::memory_order_release);
         guard_.reset();
-        worker_io_.stop();
         thread_.join();
     }
 
@@ -348,6 +403,7 @@ private:
 
     AsioLoop& loop_;
     const Executor& executor_;
+    std::atomic<bool> closing_{false};
     SlotArena arena_;  // before worker_io_, which frees queued jobs into it
     boost::asio::io_context worker_io_{1};  // one thread runs it; posts come from the loop thread
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{worker_io_.get_executor()};

@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -15,6 +16,7 @@
 
 #include "completion_inbox.hpp"
 #include "handoff/backend.hpp"
+#include "handoff/clocks.hpp"
 #include "loop_gate.hpp"
 
 namespace handoff {
@@ -45,6 +47,8 @@ public:
     }
 
     ~EpollLoop() override {
+        // Shutdown: results that arrived after the last turn still reach the sink.
+        drain();
         close(wake_fd_);
         close(epoll_);
     }
@@ -53,18 +57,32 @@ public:
         running_ = true;
         const auto ready = [this] { return !inbox_.empty() || stop_requested_.load(std::memory_order_relaxed); };
         while (running_ && !stop_requested_.load(std::memory_order_acquire)) {
+            // The timer: one clock read per turn, only while a deadline is set.
+            if (deadline_ns_ != 0 && monotonic_ns() >= deadline_ns_) {
+                fire_deadline();
+                continue;
+            }
             // A design may poll for results before blocking, and gate the
             // workers' wakes on the loop having published that it sleeps.
-            if (!gate_.before_block(ready, peer_cpu_)) {
+            if (!gate_.before_block(ready, peer_cpu_, deadline_ns_)) {
                 drain();
                 continue;
             }
             epoll_event events[8];
-            const int n = epoll_wait(epoll_, events, 8, -1);
+            int n;
+            if (deadline_ns_ == 0) {
+                n = epoll_wait(epoll_, events, 8, -1);
+            } else {
+                // epoll_pwait2 (Linux 5.11): a nanosecond timeout, where
+                // epoll_wait's is in milliseconds.
+                const std::int64_t ns = std::max<std::int64_t>(0, deadline_ns_ - monotonic_ns());
+                const timespec left{time_t(ns / 1'000'000'000), long(ns % 1'000'000'000)};
+                n = epoll_pwait2(epoll_, events, 8, &left, nullptr);
+            }
             gate_.after_block();
             if (n < 0) {
                 if (errno == EINTR) continue;
-                fail("epoll_wait");
+                fail(deadline_ns_ == 0 ? "epoll_wait" : "epoll_pwait2");
             }
             for (int i = 0; i < n; ++i) {
                 if (events[i].data.fd == wake_fd_) on_wake();
@@ -85,9 +103,16 @@ public:
         if (gate_.should_wake()) wake();
     }
 
+    void set_deadline(std::int64_t deadline_ns) override { deadline_ns_ = deadline_ns; }
+
     std::string wake_mechanism() const override { return gate_.gated() ? "eventfd, gated" : "eventfd"; }
 
 private:
+    void fire_deadline() {
+        deadline_ns_ = 0;  // before the call: the sink may set the next one
+        sink_.on_deadline();
+    }
+
     void wake() {
         const std::uint64_t one = 1;
         // EAGAIN means the counter is saturated: the loop is already due to wake.
@@ -116,6 +141,7 @@ private:
     CompletionInbox inbox_;
     LoopGate gate_;
     int peer_cpu_ = -1;  // where the worker last ran: adaptive spinning needs it
+    std::int64_t deadline_ns_ = 0;  // set_deadline's, 0 for none (loop thread only)
 };
 
 std::unique_ptr<Loop> make_epoll_loop(const LoopOptions& options) {

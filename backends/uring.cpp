@@ -33,6 +33,7 @@
 
 #include "completion_inbox.hpp"
 #include "handoff/backend.hpp"
+#include "handoff/clocks.hpp"
 #include "handoff/kernel_compat.hpp"
 #include "loop_gate.hpp"
 
@@ -153,6 +154,9 @@ public:
         // word_, both of which die with this object: complete them before the
         // ring goes. A write (a bump of the word) completes each whatever
         // state it is in; a cancel could find it already running (-EALREADY).
+        // Shutdown first: results that arrived after the last turn still
+        // reach the sink.
+        drain();
         closing_ = true;
         if (read_armed_) write_wake_fd();
         if (futex_armed_) wake_futex();
@@ -173,9 +177,20 @@ public:
         // The stop flag is part of `ready`: request_stop() must end a spin too.
         const auto ready = [this] { return !inbox_.empty() || stop_requested_.load(std::memory_order_relaxed); };
         while (running_ && !stop_requested_.load(std::memory_order_acquire)) {
-            if (gate_.before_block(ready, peer_cpu_)) {
-                // One system call per sleep: submits the re-armed wake and waits.
-                submit_and_wait(1);
+            // The timer: one clock read per turn, only while a deadline is set.
+            if (deadline_ns_ != 0 && monotonic_ns() >= deadline_ns_) {
+                deadline_ns_ = 0;  // before the call: the sink may set the next one
+                sink_.on_deadline();
+                continue;
+            }
+            if (gate_.before_block(ready, peer_cpu_, deadline_ns_)) {
+                // One system call per sleep: submits the re-armed wake and
+                // waits (with a deadline: for at most what is left of it).
+                if (deadline_ns_ != 0) {
+                    submit_and_wait_until(deadline_ns_);
+                } else {
+                    submit_and_wait(1);
+                }
                 gate_.after_block();
             }
             // Reap before draining: a wake consumed here is for results the
@@ -208,6 +223,8 @@ public:
             case Design::Ring::futex: wake_futex(); break;
         }
     }
+
+    void set_deadline(std::int64_t deadline_ns) override { deadline_ns_ = deadline_ns; }
 
     std::string wake_mechanism() const override {
         std::string text;
@@ -330,6 +347,18 @@ private:
         fail("io_uring_submit_and_wait", -rc);
     }
 
+    // The same, waiting at most until `deadline_ns` (CLOCK_MONOTONIC): one
+    // io_uring_enter with a timeout argument (IORING_FEAT_EXT_ARG, 5.11+;
+    // older kernels get liburing's internal timeout SQE instead).
+    void submit_and_wait_until(std::int64_t deadline_ns) {
+        const std::int64_t ns = std::max<std::int64_t>(0, deadline_ns - monotonic_ns());
+        __kernel_timespec left{ns / 1'000'000'000, ns % 1'000'000'000};
+        io_uring_cqe* cqe = nullptr;
+        const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &left, nullptr);
+        if (rc >= 0 || rc == -EINTR || rc == -ETIME || rc == -EBUSY || rc == -EAGAIN) return;
+        fail("io_uring_submit_and_wait_timeout", -rc);
+    }
+
     // Handles every ready CQE. Each is marked seen before it is handled, so a
     // handler that throws leaves the completion queue consistent.
     void reap() {
@@ -383,6 +412,7 @@ private:
     bool closing_ = false;
     bool running_ = false;
     int peer_cpu_ = -1;  // where the worker last ran: adaptive spinning needs it
+    std::int64_t deadline_ns_ = 0;  // set_deadline's, 0 for none (loop thread only)
     std::atomic<bool> stop_requested_{false};
     CompletionInbox inbox_;
     LoopGate gate_;

@@ -9,6 +9,7 @@
 // a second uv loop on the worker thread, uv_async both ways (UvWorkerLoop).
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +25,7 @@
 
 #include "completion_inbox.hpp"
 #include "handoff/backend.hpp"
+#include "handoff/clocks.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
 #include "loop_gate.hpp"
@@ -110,15 +112,16 @@ public:
 
     ~UvPool() override {
         if (state_->in_flight == 0) return;
-        // Not the normal path: the runner tears a target down after every call
-        // was delivered, or after it gave up on the run. Calls still queued
-        // are cancelled and never run; a call already running is awaited,
+        // Shutdown with calls out: calls still queued are cancelled
+        // (uv_cancel) and never run; a call already running is awaited,
         // because it writes to its Call and reads the Executor, which the
         // runner frees once this returns (a wait as long as one call's work,
         // not a hang). libuv still owns every in-flight uv_work_t until its
         // after-work callback, which only the loop runs: the block is left to
-        // those callbacks, which deliver nothing now and free it with the
-        // last one. The loop's destructor runs them before uv_loop_close.
+        // those callbacks, which hand each call to the sink (the cancelled
+        // ones with status cancelled) and free the block with the last one.
+        // The loop's destructor runs them before uv_loop_close, if no turn
+        // of the loop does it first.
         std::vector<Slot*> running;
         for (Slot& slot : state_->slots) {  // cancel all first: waiting lets the pool take more
             if (slot.in_flight && uv_cancel(reinterpret_cast<uv_req_t*>(&slot.req)) != 0) {
@@ -185,16 +188,16 @@ private:
     }
 
     // On the loop thread: libuv's own way back, so straight to the sink.
-    static void after_call(uv_work_t* req, int /*status: UV_ECANCELED only once orphaned*/) {
+    static void after_call(uv_work_t* req, int status /*UV_ECANCELED only at shutdown*/) {
         Slot& slot = *static_cast<Slot*>(req->data);
         State& state = *slot.state;
         slot.in_flight = false;
         --state.in_flight;
-        if (state.orphaned) {
-            if (state.in_flight == 0) delete &state;
-            return;
-        }
+        if (status == UV_ECANCELED) mark_cancelled_at_shutdown(*slot.call);
+        const bool last_orphan = state.orphaned && state.in_flight == 0;
+        // Orphaned or not, the call goes back to its owner exactly once.
         state.sink.deliver(*slot.call);
+        if (last_orphan) delete &state;
     }
 
     std::unique_ptr<State> state_;
@@ -239,10 +242,9 @@ public:
     }
 
     ~UvWorkerLoop() override {
-        // The worker's callback sees the flag, closes its only handle, and
-        // uv_run returns for want of anything alive. Calls still in the inbox
-        // are never run: the runner tears a target down only after every call
-        // was delivered, or after it gave up on the run.
+        // The worker's callback sees the flag, hands back every call still in
+        // the inbox unrun (status cancelled), closes its only handle, and
+        // uv_run returns for want of anything alive.
         stopping_.store(true, std::memory_order_seq_cst);
         uv_async_send(&wake_);
         thread_.join();
@@ -272,6 +274,13 @@ private:
     static void on_wake(uv_async_t* handle) {
         auto& self = *static_cast<UvWorkerLoop*>(handle->data);
         if (self.stopping_.load(std::memory_order_acquire)) {
+            // Every submit came before the flag (both on the loop thread).
+            for (Call* list = self.inbox_.take_all(); list != nullptr;) {
+                Call* next = list->next;
+                mark_cancelled_at_shutdown(*list);
+                self.loop_.complete(*list);
+                list = next;
+            }
             uv_close(reinterpret_cast<uv_handle_t*>(handle), nullptr);
             return;
         }
@@ -280,7 +289,12 @@ private:
             // complete() hands the call back; the loop may resubmit it (and
             // rewrite next) at once: read the link first.
             Call* next = list->next;
-            self.executor_.run(*list);
+            // Shutdown while a batch is under way: the rest goes back unrun.
+            if (self.stopping_.load(std::memory_order_relaxed)) {
+                mark_cancelled_at_shutdown(*list);
+            } else {
+                self.executor_.run(*list);
+            }
             self.loop_.complete(*list);
             list = next;
         }
@@ -329,6 +343,8 @@ public:
         // Referenced (the default), so it alone keeps uv_run from returning
         // until stop() or request_stop(); the hooks below are unreferenced.
         int rc = uv_async_init(&loop_, &wake_, on_wake);
+        // The deadline's timer: unreferenced, and costs nothing while stopped.
+        if (rc == 0) rc = init_hook(uv_timer_init(&loop_, &timer_), timer_);
         // Classic designs run libuv untouched: no hook costs them anything.
         if (rc == 0 && hooks_) {
             rc = init_hook(uv_prepare_init(&loop_, &prepare_), prepare_);
@@ -343,7 +359,14 @@ public:
         }
     }
 
-    ~UvLoop() override { close_all(); }
+    ~UvLoop() override {
+        // Shutdown: results that arrived after the last turn still reach the
+        // sink; close_all() runs the after-work callbacks of a pool destroyed
+        // with calls out (they deliver too), and whatever those hand back.
+        drain();
+        close_all();
+        drain();
+    }
 
     void run() override {
         // Sticky, like the other loops: a stop requested once ends every run.
@@ -392,6 +415,18 @@ public:
         return std::make_unique<UvPool>(loop_, sink_, *options.executor, options.window, std::move(mechanism));
     }
 
+    // uv timers count whole milliseconds from the loop's cached clock, which
+    // is CLOCK_MONOTONIC_COARSE (a tick behind): round up, refresh the clock
+    // first, and when the timer still fires early, start it again for the rest.
+    void set_deadline(std::int64_t deadline_ns) override {
+        deadline_ns_ = deadline_ns;
+        if (deadline_ns == 0) {
+            uv_timer_stop(&timer_);
+            return;
+        }
+        start_timer();
+    }
+
     std::string wake_mechanism() const override { return gate_.gated() ? "uv_async, gated" : "uv_async"; }
 
 private:
@@ -418,12 +453,15 @@ private:
             if (h->loop != nullptr && !uv_is_closing(h)) uv_close(h, nullptr);
         };
         close(wake_);
+        close(timer_);
         close(prepare_);
         close(check_);
         close(idle_);
         // Runs the close callbacks, and the after-work callbacks of a pool
         // target destroyed with calls in flight (their work is over by now).
-        uv_run(&loop_, UV_RUN_DEFAULT);
+        // Again if a sink called stop() from one of those deliveries.
+        while (uv_run(&loop_, UV_RUN_DEFAULT) != 0) {
+        }
         if (const int rc = uv_loop_close(&loop_); rc != 0) {
             // A handle or request outlived the loop: a bug in this file.
             std::fprintf(stderr, "handoff uv: uv_loop_close: %s\n", uv_strerror(rc));
@@ -471,6 +509,19 @@ private:
         loop.drain();
         if (loop.stop_requested_.load(std::memory_order_acquire)) uv_stop(&loop.loop_);
     }
+    void start_timer() {
+        uv_update_time(&loop_);
+        const std::int64_t left = std::max<std::int64_t>(0, deadline_ns_ - monotonic_ns());
+        uv_timer_start(&timer_, on_timer, std::uint64_t((left + 999'999) / 1'000'000), 0);
+    }
+
+    static void on_timer(uv_timer_t* handle) {
+        UvLoop& loop = self(handle->loop->data);
+        if (loop.deadline_ns_ == 0) return;
+        if (monotonic_ns() < loop.deadline_ns_) return loop.start_timer();
+        loop.deadline_ns_ = 0;  // before the call: the sink may set the next one
+        loop.sink_.on_deadline();
+    }
     static void on_prepare(uv_prepare_t* handle) { self(handle->loop->data).before_poll(); }
     static void on_check(uv_check_t* handle) { self(handle->loop->data).gate_.after_block(); }
     static void on_idle(uv_idle_t* handle) { uv_idle_stop(handle); }  // one turn was enough
@@ -478,6 +529,8 @@ private:
     CallSink& sink_;
     uv_loop_t loop_{};
     uv_async_t wake_{};
+    uv_timer_t timer_{};
+    std::int64_t deadline_ns_ = 0;  // set_deadline's, 0 for none (loop thread only)
     uv_prepare_t prepare_{};  // hooks: set up only for designs that gate or spin
     uv_check_t check_{};
     uv_idle_t idle_{};

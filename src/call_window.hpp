@@ -1,5 +1,13 @@
-// The awaiting side's bookkeeping: the fixed window of in-flight calls and the
-// check of every result. Runs on the loop thread only.
+// The awaiting side's bookkeeping: the fixed window of calls and the check of
+// every result. Runs on the loop thread only.
+//
+// A slot is free, awaited (its call is outstanding and the loop waits for
+// it), or abandoned (its call timed out: the awaiting side has its answer,
+// but the call still belongs to the target until it comes back, cancelled or
+// with a late result). An abandoned slot is never reused before then, so a
+// late result only ever writes to its own slot: no use after free, no result
+// delivered to the wrong call. The window has spare slots for that (twice
+// the in-flight count when timeouts are on).
 #pragma once
 
 #include <cstdint>
@@ -7,34 +15,59 @@
 #include <vector>
 
 #include "handoff/call.hpp"
+#include "handoff/work.hpp"
 
 namespace handoff {
 
 class CallWindow {
 public:
-    explicit CallWindow(std::uint32_t slots);
+    // `slots` >= 1; `work` says which calls must fail (fail:P).
+    CallWindow(std::uint32_t slots, const Work& work);
 
-    // Prepares the call in `slot` as call number `seq`, sent at `now_ns`
-    // (CLOCK_MONOTONIC), and marks it in flight.
-    Call& prepare(std::uint32_t slot, std::uint64_t seq, std::int64_t now_ns);
+    // Takes a free slot for call number `seq`, sent at `now_ns`
+    // (CLOCK_MONOTONIC): nullptr when every slot is awaited or abandoned.
+    Call* prepare(std::uint64_t seq, std::int64_t now_ns);
 
-    // Checks a delivered call: it must be in flight (not delivered twice) and
-    // carry the right result. Returns false and records the first error.
-    bool settle(Call& call);
+    // How a delivered call ended.
+    enum class Outcome {
+        ok,         // the right value
+        failed,     // it had to fail and its own exception came back
+        late,       // an abandoned call that ran: its (right) result is dropped
+        reclaimed,  // an abandoned call that never ran (cancelled): its slot is free again
+        shut_down,  // an awaited call a target handed back unrun while shutting down
+        error,      // wrong, duplicated or stray: first_error() says what
+    };
+    Outcome settle(Call& call);
 
-    std::uint32_t in_flight() const { return in_flight_; }
+    // Gives up on every awaited call sent at or before `sent_by_ns`: each
+    // becomes abandoned and the loop tries to cancel it. Counts in `timed_out`
+    // and, for those whose cancel won, `cancelled`; `measured_from` is the
+    // first seq that counts (warm-up calls time out uncounted).
+    void expire(std::int64_t sent_by_ns, std::uint64_t measured_from, std::uint64_t& timed_out,
+                std::uint64_t& cancelled);
+    // The oldest send time among awaited calls, or INT64_MAX when none.
+    std::int64_t oldest_awaited_ns() const;
+
+    std::uint32_t slots() const { return std::uint32_t(calls_.size()); }
+    std::uint32_t in_flight() const { return awaited_; }  // awaited calls
+    std::uint32_t abandoned() const { return abandoned_; }
     std::uint64_t errors() const { return errors_; }
     const std::string& first_error() const { return first_error_; }
 
-    // Sequence numbers still in flight, for a message about lost calls.
+    // Sequence numbers still outstanding, for a message about lost calls.
     std::string describe_outstanding(std::size_t at_most = 8) const;
 
 private:
+    enum class Phase : std::uint8_t { free, awaited, abandoned };
+    bool check_result(const Call& call);  // the value, or the failure it had to raise
     void error(std::string message);
 
+    const Work& work_;
     std::vector<Call> calls_;
-    std::vector<bool> busy_;
-    std::uint32_t in_flight_ = 0;
+    std::vector<Phase> phase_;
+    std::vector<std::uint32_t> free_;  // a stack: the slot just freed is reused first
+    std::uint32_t awaited_ = 0;
+    std::uint32_t abandoned_ = 0;
     std::uint64_t errors_ = 0;
     std::string first_error_;
 };

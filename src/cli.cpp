@@ -9,6 +9,7 @@
 #include "atomic_file.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/design.hpp"
+#include "handoff/duration.hpp"
 #include "handoff/placement.hpp"
 
 namespace handoff {
@@ -43,6 +44,12 @@ Ctrl-C (SIGINT) or SIGTERM: stop at the next call, report what is done as partia
 (exit 130 / 143); a second Ctrl-C quits at once.
 
 Work: none | sleep0 | yield | syscall | spin:DUR | sleep:DUR   (DUR: 250ns, 2us, 1.5ms, 1s)
+  + modifiers: fail:P (a share P of calls throw; P from 0 to 1, like 0.01), slow:P:DUR (a
+  share P also sleeps DUR first): sleep0+fail:0.01, none+slow:0.05:20ms. The calls they pick
+  follow from each call's argument, so every result is still checked exactly.
+Timeouts: --timeout DUR gives up on a call not back in time (timed_out_calls); a call still
+  queued is cancelled (cancelled_calls), a running one's result is dropped when it comes
+  (late_results). Each row runs without and with the timeout. See README.rst.
 Columns: Wall, CpuTotal (process), CpuEvtLoop (loop thread), CpuWorker (threads that ran
 calls), Other = CpuTotal - CpuEvtLoop - CpuWorker. See README.rst.)";
 
@@ -157,6 +164,10 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
     app.add_flag("--floor", floor, "add the floor row (default when two CPUs are online)");
     app.add_flag("--no-floor", no_floor, "leave the floor row out");
     app.add_option("--sweep", sweep, "designs: every preset x placement same and split, sorted by wall/call");
+    std::string timeout;
+    app.add_option("--timeout", timeout,
+                   "give up on a call not back within DUR (timed out; cancelled if still queued); "
+                   "each row then runs twice, without and with it");
 
     try {
         app.parse(argc, argv);
@@ -269,6 +280,24 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
                     }
                 }
             }
+        }
+        if (!timeout.empty()) {
+            // Each handoff row twice, side by side: what the machinery costs.
+            Configuration timed;
+            try {
+                timed.timeout = parse_duration(timeout);
+            } catch (const std::invalid_argument& e) {
+                throw UsageError("--timeout", e.what());
+            }
+            if (timed.timeout.count() <= 0) throw UsageError("--timeout", "expected a duration above 0, like 10ms");
+            std::vector<Configuration> both;
+            for (const Configuration& config : options.configurations) {
+                both.push_back(config);
+                if (config.is_inline() || config.is_floor()) continue;
+                both.push_back(config);
+                both.back().timeout = timed.timeout;
+            }
+            options.configurations = std::move(both);
         }
         return {std::move(options), exit_ok};
     } catch (const UsageError& e) {

@@ -19,9 +19,8 @@ CondvarWorkers::~CondvarWorkers() {
         stopping_ = true;
     }
     wanted_.notify_all();
+    // The workers hand back every call still queued, unrun (see work()).
     for (std::thread& t : threads_) t.join();
-    // Calls still queued here were never run; the runner only tears a target
-    // down after every call was delivered, or after it gave up on the run.
 }
 
 void CondvarWorkers::submit(Call& call) {
@@ -48,12 +47,19 @@ void CondvarWorkers::work() {
     executor_.registry().note_current_thread();
     std::unique_lock lock(mutex_);
     while (Call* batch = take(lock)) {
+        // Shutdown (read under the lock that set it): what is taken from now
+        // on goes back unrun, status cancelled, each call exactly once.
+        const bool cancel = stopping_;
         lock.unlock();
         while (batch != nullptr) {
             // complete() hands the call to the loop thread, which may resubmit
             // it (and so rewrite next) at once: read the link first.
             Call* next = batch->next;
-            executor_.run(*batch);
+            if (cancel) {
+                mark_cancelled_at_shutdown(*batch);
+            } else {
+                executor_.run(*batch);
+            }
             loop_.complete(*batch);
             batch = next;
         }

@@ -1,5 +1,7 @@
 #include "handoff/configuration.hpp"
 
+#include "handoff/duration.hpp"
+
 namespace handoff {
 
 std::string Configuration::target_name() const {
@@ -7,7 +9,10 @@ std::string Configuration::target_name() const {
 }
 
 std::string Configuration::design_name() const {
-    return !is_inline() && !is_floor() && target == TargetKind::dedicated ? design.name : "-";
+    std::string name = !is_inline() && !is_floor() && target == TargetKind::dedicated ? design.name : "-";
+    // A row with --timeout sits beside the same row without: the name tells them apart.
+    if (timeout.count() != 0) name = (name == "-" ? "" : name + ",") + "timeout=" + format_duration(timeout);
+    return name;
 }
 
 std::string_view to_string(RowStatus status) {

@@ -48,10 +48,9 @@ DesignedWorker::~DesignedWorker() {
     // Wake it whatever the gate says: it may be about to park.
     sleeping_.store(0, std::memory_order_seq_cst);
     unpark();
+    // The worker hands back every call still queued, unrun (see work()).
     thread_.join();
     if (eventfd_ >= 0) close(eventfd_);
-    // Calls still queued were never run; the runner tears a target down only
-    // after every call was delivered, or after it gave up on the run.
 }
 
 std::string DesignedWorker::mechanism() const { return "lab worker: " + design_.describe(); }
@@ -172,7 +171,23 @@ void DesignedWorker::work() {
             // rewrite next) at once: read the link first.
             Call* next = design_.queue == Design::Queue::spsc ? nullptr : batch->next;
             peer_cpu = batch->loop_cpu;
-            executor_.run(*batch);
+            // Shutdown while a batch is under way: the rest goes back unrun.
+            if (stopping_.load(std::memory_order_relaxed)) {
+                mark_cancelled_at_shutdown(*batch);
+            } else {
+                executor_.run(*batch);
+            }
+            loop_.complete(*batch);
+            batch = next;
+        }
+    }
+    // Shutdown: every submit happened before the flag (both on the loop
+    // thread, the flag seq_cst), so this sees every call still queued and
+    // hands each back unrun, status cancelled.
+    while (Call* batch = take()) {
+        while (batch != nullptr) {
+            Call* next = design_.queue == Design::Queue::spsc ? nullptr : batch->next;
+            mark_cancelled_at_shutdown(*batch);
             loop_.complete(*batch);
             batch = next;
         }

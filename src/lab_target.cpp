@@ -34,6 +34,8 @@ std::unique_ptr<Target> make_lab_target(Loop& loop, const TargetOptions& options
     return std::make_unique<DesignedWorker>(loop, *options.executor, design, options.window);
 }
 
+void Loop::set_deadline(std::int64_t /*deadline_ns*/) { throw Unsupported("this loop has no timer"); }
+
 std::unique_ptr<Target> Loop::make_target(const TargetOptions& options) {
     return make_lab_target(*this, options);
 }

@@ -38,16 +38,28 @@ public:
     // while `ready` (results, or a stop request) stays false, then publishes
     // that it sleeps. Returns true when the loop may block now, false when
     // something arrived (deliver it and come back).
+    //
+    // `deadline_ns` (CLOCK_MONOTONIC, 0: none): the loop's timer. No spin
+    // runs past it, not even loop-spin=forever: the loop then "blocks" with
+    // a wait that expires at once and fires the deadline.
     template <class Ready>
-    bool before_block(Ready&& ready, int peer_cpu) {
-        const std::int64_t budget = spin_budget(peer_cpu);
+    bool before_block(Ready&& ready, int peer_cpu, std::int64_t deadline_ns = 0) {
+        std::int64_t budget = spin_budget(peer_cpu);
+        bool cut = false;  // the deadline, not the design, ends this spin
+        if (budget != 0 && deadline_ns != 0) {
+            const std::int64_t left = deadline_ns - monotonic_ns();
+            if (budget < 0 || budget > left) {
+                budget = left > 0 ? left : 0;
+                cut = true;
+            }
+        }
         if (budget != 0) {
             const std::int64_t start = adaptive() ? monotonic_ns() : 0;
             if (spin_until(ready, budget)) {
                 if (adaptive()) adaptive_.won(monotonic_ns() - start);
                 return false;
             }
-            if (adaptive()) adaptive_.lost(budget);
+            if (adaptive() && !cut) adaptive_.lost(budget);
         }
         if (!gated_) return !ready();
         sleeping_.store(true, std::memory_order_seq_cst);

@@ -26,7 +26,7 @@ double latency(const Measurement& m, std::int64_t ns) {
     return m.latency.samples ? double(ns) : std::numeric_limits<double>::quiet_NaN();
 }
 
-constexpr std::array<FigureDef, 21> figures{{
+constexpr std::array<FigureDef, 25> figures{{
     {"wall_s", [](const Measurement& m) { return m.wall_s; }, false, Scale::total},
     {"cpu_total_s", [](const Measurement& m) { return m.cpu_total_s; }, false, Scale::total},
     {"cpu_loop_s", [](const Measurement& m) { return m.cpu_loop_s; }, false, Scale::total},
@@ -54,6 +54,11 @@ constexpr std::array<FigureDef, 21> figures{{
     {"lat_p99_ns", [](const Measurement& m) { return latency(m, m.latency.p99_ns); }, true},
     {"lat_p999_ns", [](const Measurement& m) { return latency(m, m.latency.p999_ns); }, true},
     {"lat_max_ns", [](const Measurement& m) { return latency(m, m.latency.max_ns); }, true},
+    // How calls ended beside ok (README: failures, timeouts, cancellation).
+    {"failed_calls", [](const Measurement& m) { return double(m.failed_calls); }, true, Scale::total},
+    {"timed_out_calls", [](const Measurement& m) { return double(m.timed_out_calls); }, true, Scale::total},
+    {"cancelled_calls", [](const Measurement& m) { return double(m.cancelled_calls); }, true, Scale::total},
+    {"late_results", [](const Measurement& m) { return double(m.late_results); }, true, Scale::total},
 }};
 
 // "<key>_min" and "<key>_max" for every figure, made once: NamedField holds
@@ -150,6 +155,7 @@ std::vector<NamedField> flat_fields(const RowResult& row) {
         {"threads", std::uint64_t(c.threads)},
         {"placement", describe(c.placement)},
         {"pin", pin_spec(c.placement)},
+        {"timeout_ns", std::uint64_t(c.timeout.count())},
         {"mechanism", row.mechanism},
     };
     const bool measured = has_figures(row);

@@ -1,6 +1,7 @@
 #include "handoff/runner.hpp"
 
 #include <atomic>
+#include <limits>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -61,10 +62,19 @@ struct DetachOnExit {
 // The awaiting side, on the loop thread: sends calls, checks each result,
 // keeps `inflight` calls outstanding, and opens and closes the measured
 // interval around the measured calls.
+//
+// With a timeout, a call not back within it is given up on (timed out): it
+// stops counting as in flight, its slot stays held until the call comes back
+// (cancelled unrun, or with a late result), and the next call goes out from
+// a spare slot. Every measured seq ends exactly once: ok, failed or timed out.
 class Driver final : public CallSink {
 public:
     Driver(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress)
-        : config_(config), registry_(registry), progress_(progress), window_(config.inflight) {}
+        : config_(config),
+          registry_(registry),
+          progress_(progress),
+          timeout_ns_(config.timeout.count()),
+          window_(timeout_ns_ != 0 ? 2 * config.inflight : config.inflight, config.work) {}
 
     void attach(Loop& loop, Target& target) {
         loop_ = &loop;
@@ -76,13 +86,29 @@ public:
         if (config_.warmup == 0) {
             begin_measured();
         } else {
-            fill(config_.warmup);
+            phase_total_ = config_.warmup;
+            advance(timeout_ns_ != 0 ? monotonic_ns() : 0);
         }
     }
 
+    // The loop has stopped and the target and loop are about to go: what
+    // they hand back from now on is only taken back, never answered.
+    // What was outstanding then is kept for the message about a stopped run
+    // (the teardown hands those calls back and empties the window).
+    void close() {
+        if (closing_) return;
+        closing_ = true;
+        outstanding_at_close_ = window_.in_flight();
+        outstanding_seqs_at_close_ = window_.describe_outstanding();
+    }
+    std::uint32_t outstanding_at_close() const { return outstanding_at_close_; }
+    const std::string& outstanding_seqs_at_close() const { return outstanding_seqs_at_close_; }
+
     void deliver(Call& call) override {
-        if (broken_) return;
-        if (!window_.settle(call)) {
+        const CallWindow::Outcome outcome = window_.settle(call);
+        if (broken_ || closing_) return;
+        using Outcome = CallWindow::Outcome;
+        if (outcome == Outcome::error || outcome == Outcome::shut_down) {
             // A wrong, duplicated or stray result: the run can no longer be
             // trusted (resending its slot could hand one call to two threads),
             // so it ends here and the row reports the error, not figures.
@@ -92,6 +118,12 @@ public:
         }
         // Only this thread writes it: a plain store, not a locked add per call.
         progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        if (outcome == Outcome::late || outcome == Outcome::reclaimed) {
+            // A timed-out call came back: its slot is free for the next send.
+            late_ += outcome == Outcome::late && call.seq >= measured_from_;
+            advance(monotonic_ns());
+            return;
+        }
         // One clock read per call: it ends this call's round trip and starts
         // the next one sent from the same slot.
         std::int64_t now = 0;
@@ -99,61 +131,118 @@ public:
             now = monotonic_ns();
             latency_.record(now - call.sent_ns);
             ++delivered_;
+            failed_ += outcome == Outcome::failed;
             same_cpu_ += call.worker_cpu == call.loop_cpu;
+        } else if (timeout_ns_ != 0) {
+            now = monotonic_ns();
         }
-        const std::uint64_t phase_total = measuring_ ? config_.calls : config_.warmup;
-        if (sent_ < phase_total) {
-            send(call.slot, now);
-        } else if (window_.in_flight() == 0) {
-            measuring_ ? finish() : begin_measured();
-        }
+        advance(now);
+    }
+
+    // The earliest deadline passed: give up on every call past its timeout,
+    // then arm the next one (only the earliest is ever armed).
+    void on_deadline() override {
+        armed_ns_ = 0;
+        if (broken_ || closing_) return;
+        const std::int64_t now = monotonic_ns();
+        window_.expire(now - timeout_ns_, measured_from_, timed_out_, cancelled_);
+        advance(now);
     }
 
     CallWindow& window() { return window_; }
     const std::optional<Measurement>& measurement() const { return measurement_; }
 
 private:
-    void send(std::uint32_t slot, std::int64_t now) {
-        target_->submit(window_.prepare(slot, next_seq_++, now));
+    void send(std::int64_t now) {
+        Call* call = window_.prepare(next_seq_, now);
+        ++next_seq_;
         ++sent_;
+        target_->submit(*call);
     }
 
-    void fill(std::uint64_t phase_total) {
-        sent_ = 0;
-        const std::uint64_t first = std::min<std::uint64_t>(config_.inflight, phase_total);
-        for (std::uint32_t slot = 0; slot < first; ++slot) send(slot, measuring_ ? monotonic_ns() : 0);
+    // Sends while fewer than `inflight` calls are awaited (and a slot is
+    // free: with every spare held by a timed-out call, the next send waits
+    // for one to come back); moves on when the phase is over; keeps the
+    // earliest deadline armed.
+    void advance(std::int64_t now) {
+        const std::uint64_t phase_total = phase_total_;
+        while (sent_ < phase_total && window_.in_flight() < config_.inflight && window_.abandoned() + window_.in_flight() < window_.slots()) {
+            send(measuring_ || timeout_ns_ != 0 ? (now != 0 ? now : monotonic_ns()) : 0);
+        }
+        if (sent_ == phase_total && window_.in_flight() == 0) {
+            if (!measuring_) return begin_measured();
+            if (!measurement_) finish();
+            // Timed-out calls still out: wait for each to come back, so the
+            // run ends with every call accounted for and no slot in use.
+            if (window_.abandoned() == 0) {
+                measurement_->late_results = late_;
+                loop_->stop();
+                return;
+            }
+        }
+        arm_deadline();
+    }
+
+    void arm_deadline() {
+        if (timeout_ns_ == 0 || armed_ns_ != 0) return;
+        const std::int64_t oldest = window_.oldest_awaited_ns();
+        if (oldest == std::numeric_limits<std::int64_t>::max()) return;
+        armed_ns_ = oldest + timeout_ns_;
+        loop_->set_deadline(armed_ns_);
     }
 
     void begin_measured() {
         measuring_ = true;
+        measured_from_ = next_seq_;
+        sent_ = 0;
+        phase_total_ = config_.calls;
         start_ = open_interval();
-        fill(config_.calls);
+        advance(monotonic_ns());
     }
 
     void finish() {
         const std::vector<pid_t> workers = registry_.threads();
         const IntervalEdge end = close_interval(start_, workers);
-        measurement_ = measure_interval(start_, end, workers, delivered_, same_cpu_);
+        measurement_ = measure_interval(start_, end, workers, delivered_ + timed_out_, same_cpu_);
         measurement_->latency = summarize(latency_);
-        loop_->stop();
+        measurement_->failed_calls = failed_;
+        measurement_->timed_out_calls = timed_out_;
+        measurement_->cancelled_calls = cancelled_;
+        measurement_->late_results = late_;
     }
 
     const Configuration& config_;
     ThreadRegistry& registry_;
     std::atomic<std::uint64_t>& progress_;
+    const std::int64_t timeout_ns_;  // 0: calls never time out
     CallWindow window_;
     Loop* loop_ = nullptr;
     Target* target_ = nullptr;
 
     bool measuring_ = false;
     bool broken_ = false;
+    bool closing_ = false;
+    std::uint32_t outstanding_at_close_ = 0;
+    std::string outstanding_seqs_at_close_;
     std::uint64_t next_seq_ = 0;
+    std::uint64_t measured_from_ = UINT64_MAX;  // the first measured seq
+    std::uint64_t phase_total_ = 0;
     std::uint64_t sent_ = 0;       // in the current phase
-    std::uint64_t delivered_ = 0;  // measured calls
+    std::uint64_t delivered_ = 0;  // measured calls that came back in time (ok or failed)
+    std::uint64_t failed_ = 0;
+    std::uint64_t timed_out_ = 0;
+    std::uint64_t cancelled_ = 0;
+    std::uint64_t late_ = 0;
     std::uint64_t same_cpu_ = 0;
+    std::int64_t armed_ns_ = 0;    // the deadline the loop holds, 0 for none
     IntervalEdge start_;
     LatencyHistogram latency_;
     std::optional<Measurement> measurement_;
+};
+
+struct CloseOnExit {
+    Driver& driver;
+    ~CloseOnExit() { driver.close(); }
 };
 
 // Everything that happens on the loop thread: build, warm up, measure, tear down.
@@ -176,17 +265,21 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
         return outcome;
     }
     ThreadRegistry registry(worker_cpus(config, process_mask));
-    const Executor executor(config.work, registry);
+    // Cancellation (one compare-and-swap per call) only when calls can time out.
+    const Executor executor(config.work, registry, config.timeout.count() != 0);
     Driver driver(config, registry, progress);
+    // Spare slots for timed-out calls still held by the target: loop and
+    // target keep per-slot state for all of them.
+    const std::uint32_t slots = driver.window().slots();
     // The design shapes both sides of a dedicated worker; pools are classic.
     const Design* design = config.target == TargetKind::dedicated ? &config.design : nullptr;
     try {
         const std::unique_ptr<Loop> loop =
-            backend.make_loop({.sink = &driver, .window = config.inflight, .design = design});
+            backend.make_loop({.sink = &driver, .window = slots, .design = design});
         std::unique_ptr<Target> target = loop->make_target({.kind = config.target,
                                                             .design = design,
                                                             .threads = config.threads,
-                                                            .window = config.inflight,
+                                                            .window = slots,
                                                             .executor = &executor});
         outcome.mechanism = fmt::format("{}; wake: {}", target->mechanism(), loop->wake_mechanism());
         driver.attach(*loop, *target);
@@ -194,6 +287,9 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
         // Declared after the loop and target, so destroyed first: the watchdog
         // never reaches a loop that is gone, even when run() throws.
         const DetachOnExit detach{stop_switch};
+        // Destroyed before the target and the loop, which then hand back
+        // whatever is still out: the driver only takes it back.
+        const CloseOnExit close_driver{driver};
         driver.start();
         loop->run();
     } catch (const Unsupported& e) {
@@ -211,8 +307,12 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
     } else if (outcome.errors != 0) {
         outcome.error = driver.window().first_error();
     } else if (!outcome.measurement) {
-        outcome.error = fmt::format("stopped with {} calls outstanding (seq {})",
-                                    driver.window().in_flight(), driver.window().describe_outstanding());
+        driver.close();  // a no-op unless run() threw before the guard
+        outcome.error = fmt::format("stopped with {} calls outstanding (seq {})", driver.outstanding_at_close(),
+                                    driver.outstanding_seqs_at_close());
+    } else if (driver.window().in_flight() + driver.window().abandoned() != 0) {
+        outcome.error = fmt::format("shutdown lost calls: seq {} never came back",
+                                    driver.window().describe_outstanding());
     }
     return outcome;
 }
@@ -246,25 +346,36 @@ RowResult run_inline(const Configuration& config, const RunLimits& limits) {
                 return limits.stop_requested != nullptr && limits.stop_requested->load(std::memory_order_relaxed);
             };
             if (!pin_current_thread(config.placement.loop_cpu, &pin_error)) return;
+            // fail:P throws here too: caught and checked, as the loop thread does.
+            std::uint64_t errors = 0, failed = 0;
+            const auto call = [&](std::uint64_t seq) {
+                const std::uint64_t arg = argument_for(seq);
+                try {
+                    errors += config.work.perform(arg) != expected_result(arg) || config.work.must_fail(arg);
+                } catch (const WorkFailure& e) {
+                    ++failed;
+                    errors += !config.work.must_fail(arg) || e.what() != failure_message(arg);
+                }
+            };
             for (std::uint64_t seq = 0; seq < config.warmup; ++seq) {
                 if (should_stop(seq)) {
                     interrupted = true;
                     return;
                 }
-                config.work.perform(argument_for(seq));
+                call(seq);
             }
-            std::uint64_t errors = 0;
+            errors = failed = 0;
             const IntervalEdge start = open_interval();
             for (std::uint64_t seq = 0; seq < config.calls; ++seq) {
                 if (should_stop(config.warmup + seq)) {
                     interrupted = true;
                     return;
                 }
-                const std::uint64_t arg = argument_for(seq);
-                errors += config.work.perform(arg) != expected_result(arg);
+                call(seq);
             }
             const IntervalEdge end = close_interval(start, {});
             row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
+            row.runs.back().failed_calls = failed;
             row.errors = errors;
         }();
         std::lock_guard lock(done_mutex);
@@ -362,7 +473,7 @@ std::optional<std::string> placement_conflict(const Configuration& config) {
 // Long work legitimately delivers nothing for a while: the watchdog waits
 // for the slowest honest call (the whole window queued behind one worker).
 std::chrono::milliseconds stall_limit(const Configuration& config, const RunLimits& limits) {
-    const auto work = std::chrono::duration_cast<std::chrono::milliseconds>(config.work.duration);
+    const auto work = std::chrono::duration_cast<std::chrono::milliseconds>(config.work.longest());
     return limits.stall_timeout + 2 * work * config.inflight;
 }
 

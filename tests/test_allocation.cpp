@@ -85,5 +85,26 @@ TEST(Allocation, NonePerCallInAnyBackendTargetOrDesign) {
     }
 }
 
+// With --timeout the deadline is re-armed about once per millisecond (a
+// timer per loop, the cancellation state per call): still nothing per call.
+TEST(Allocation, NonePerCallWithTimeouts) {
+    for (const Backend* backend : all_backends()) {
+        if (backend_unavailable_reason(*backend)) continue;
+        Configuration config;
+        config.backend = std::string(backend->name);
+        config.work = Work{};
+        config.warmup = 100;
+        config.inflight = 4;
+        config.timeout = std::chrono::milliseconds(1);
+        config.target = TargetKind::pool;
+        expect_none_per_call(config, fmt::format("{} pool with a timeout", backend->name));
+        config.target = TargetKind::dedicated;
+        for (const char* design : {"classic", "adaptive", "native"}) {
+            config.design = parse_design(design);
+            expect_none_per_call(config, fmt::format("{} {} with a timeout", backend->name, design));
+        }
+    }
+}
+
 }  // namespace
 }  // namespace handoff

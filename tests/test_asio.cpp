@@ -159,7 +159,7 @@ public:
             loop->stop();
             return;
         }
-        if (sent_ < total_) send(call);
+        if (sent_ < total_ && target != nullptr) send(call);
     }
 
     void send(Call& call) {
@@ -231,14 +231,16 @@ TEST(Asio, DestroyWithCallsOutstandingDoesNotHang) {
         sink.send(calls[slot]);
     }
     // Never run: by now one call has finished and waits in the io_context, one
-    // is sleeping on the pool thread, two are queued. All must be freed
-    // without delivery and without waiting for the queued ones.
+    // is sleeping on the pool thread, two are queued. Each comes back exactly
+    // once (the queued ones cancelled, unrun) without running the queued work.
     std::this_thread::sleep_for(3ms);
     const auto start = std::chrono::steady_clock::now();
+    sink.target = nullptr;  // nothing is resubmitted while tearing down
     target.reset();
     loop.reset();
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
-    EXPECT_EQ(sink.delivered, 0u);
+    EXPECT_EQ(sink.delivered, 4u);
+    for (std::uint64_t seq = 0; seq < 4; ++seq) EXPECT_EQ(sink.seen[seq], 1) << seq;
 }
 
 TEST(Asio, DedicatedTargetIsTheLabWorker) {
@@ -541,13 +543,16 @@ TEST(AsioNative, DestroyWithCallsQueuedDoesNotHang) {
         sink.send(calls[slot]);
     }
     // Never run: one call finished and waits in the loop's io_context, one
-    // sleeps on the worker, two are queued in the worker's io_context.
+    // sleeps on the worker, two are queued in the worker's io_context. Each
+    // comes back exactly once (the queued ones cancelled, unrun).
     std::this_thread::sleep_for(3ms);
     const auto start = std::chrono::steady_clock::now();
+    sink.target = nullptr;  // nothing is resubmitted while tearing down
     target.reset();
     loop.reset();
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
-    EXPECT_EQ(sink.delivered, 0u);
+    EXPECT_EQ(sink.delivered, 4u);
+    for (std::uint64_t seq = 0; seq < 4; ++seq) EXPECT_EQ(sink.seen[seq], 1) << seq;
 }
 
 }  // namespace

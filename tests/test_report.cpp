@@ -100,24 +100,25 @@ TEST(Report, CsvHasOneFlatLinePerRow) {
                             "loop_ivcsw", "worker_vcsw", "worker_ivcsw", "worker_threads", "same_cpu_share",
                             "wall_per_call_ns", "loop_cpu_per_call_ns", "worker_cpu_per_call_ns",
                             "switches_per_call", "calls_per_s", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns",
-                            "lat_p999_ns", "lat_max_ns"}) {
+                            "lat_p999_ns", "lat_max_ns", "failed_calls", "timed_out_calls", "cancelled_calls",
+                            "late_results"}) {
         figures_header += fmt::format("{0},{0}_min,{0}_max,", key);
     }
-    const std::string header = "backend,target,design,work,calls,repeat,inflight,threads,placement,pin,mechanism," +
+    const std::string header = "backend,target,design,work,calls,repeat,inflight,threads,placement,pin,timeout_ns,mechanism," +
                                figures_header + "spread,warnings,errors,status,reason\n";
     std::string ok_figures;
     for (const char* value : {"0.5", "0.75", "0.25", "0.375", "0.125", "1000", "3", "1001", "2", "1", "0.25",
-                              "500000", "250000", "375000", "2.006", "2000", "", "", "", "", ""}) {
+                              "500000", "250000", "375000", "2.006", "2000", "", "", "", "", "", "0", "0", "0", "0"}) {
         ok_figures += thrice(value) + ",";
     }
-    const std::string no_figures(21 * 3, ',');
+    const std::string no_figures(25 * 3, ',');
     const std::string expected =
         header +
-        "epoll,dedicated,classic,sleep0,1000,1,1,4,free,,mutex fifo + condvar -> eventfd," + ok_figures +
+        "epoll,dedicated,classic,sleep0,1000,1,1,4,free,,0,mutex fifo + condvar -> eventfd," + ok_figures +
         ",,0,ok,\n"
-        "uring,pool,-,sleep0,1000,1,1,4,free,,," + no_figures +
+        "uring,pool,-,sleep0,1000,1,1,4,free,,0,," + no_figures +
         ",,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
-        "uv,dedicated,classic,sleep0,1000,1,1,4,free,,," + no_figures +
+        "uv,dedicated,classic,sleep0,1000,1,1,4,free,,0,," + no_figures +
         ",,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
     EXPECT_EQ(render(write_csv, sample_report()), expected);
     EXPECT_EQ(render(write_csv, Report{}), header);

@@ -216,29 +216,44 @@ TEST(Uv, PoolRunsCallsInOrderAndDeliversEachOnce) {
 // A pool target destroyed with calls queued and running (the watchdog path)
 // must return once the running ones finish: queued ones are cancelled (run,
 // four rounds of 300ms would take 1.2 s; the bound leaves two rounds of slack
-// for a loaded machine), and the loop's destructor disposes
-// of libuv's requests without delivering them.
+// for a loaded machine), and the loop's destructor runs libuv's after-work
+// callbacks, which hand every call back once: run, or cancelled unrun.
+struct ShutdownSink final : handoff::CallSink {
+    std::vector<int> seen = std::vector<int>(64, 0);
+    unsigned delivered = 0, cancelled = 0;
+    void deliver(Call& call) override {
+        ++seen.at(call.seq);
+        ++delivered;
+        cancelled += call.status == CallStatus::cancelled;
+        if (call.status == CallStatus::ok) {
+            EXPECT_EQ(call.result, handoff::expected_result(call.arg));
+        }
+    }
+};
+
 TEST(Uv, DestroyingPoolTargetWithCallsInFlightDoesNotHang) {
     handoff::ThreadRegistry registry;
     const handoff::Executor executor(handoff::Work::parse("sleep:300ms"), registry);
-    CountingSink sink;
+    ShutdownSink sink;
     constexpr std::uint32_t window = 16;  // more than the pool's threads: some stay queued
     std::vector<Call> calls(window);
     const auto start = std::chrono::steady_clock::now();
     {
         auto loop = uv_backend.make_loop({.sink = &sink, .window = window});
-        sink.loop = loop.get();
         auto target = loop->make_target(
             {.kind = handoff::TargetKind::pool, .window = window, .executor = &executor});
         for (std::uint32_t i = 0; i < window; ++i) {
             calls[i].slot = i;
+            calls[i].seq = i;
             calls[i].arg = handoff::argument_for(i);
             target->submit(calls[i]);
         }
         std::this_thread::sleep_for(5ms);  // let the pool pick up the first calls
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
-    EXPECT_EQ(sink.delivered, 0u);
+    EXPECT_EQ(sink.delivered, window);
+    EXPECT_GE(sink.cancelled, 1u);
+    for (std::uint32_t i = 0; i < window; ++i) EXPECT_EQ(sink.seen[i], 1) << i;
 }
 
 // ---- Designs: the loop's side (gate, loop spin), through the real runner.

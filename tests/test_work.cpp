@@ -84,29 +84,77 @@ TEST(Executor, RunsRegistersAndCapturesExceptions) {
 }
 
 TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
-    CallWindow window(2);
-    Call& a = window.prepare(0, 7, 0);
+    using Outcome = CallWindow::Outcome;
+    const Work work;
+    CallWindow window(2, work);
+    Call& a = *window.prepare(7, 0);
     EXPECT_EQ(window.in_flight(), 1u);
     a.result = expected_result(a.arg);
     a.status = CallStatus::ok;
-    EXPECT_TRUE(window.settle(a));
+    EXPECT_EQ(window.settle(a), Outcome::ok);
     EXPECT_EQ(window.in_flight(), 0u);
-    EXPECT_FALSE(window.settle(a));  // twice
+    EXPECT_EQ(window.settle(a), Outcome::error);  // twice
     EXPECT_NE(window.first_error().find("twice"), std::string::npos);
 
-    Call& b = window.prepare(1, 8, 0);
+    Call& b = *window.prepare(8, 0);
     b.result = expected_result(b.arg) ^ 1;
     b.status = CallStatus::ok;
-    EXPECT_FALSE(window.settle(b));
+    EXPECT_EQ(window.settle(b), Outcome::error);
 
-    Call& c = window.prepare(0, 9, 0);
+    Call& c = *window.prepare(9, 0);
     c.status = CallStatus::failed;
     c.error = std::make_exception_ptr(std::runtime_error("boom"));
-    EXPECT_FALSE(window.settle(c));
+    EXPECT_EQ(window.settle(c), Outcome::error);  // fail:P did not pick it
 
     Call stray;
-    EXPECT_FALSE(window.settle(stray));
+    EXPECT_EQ(window.settle(stray), Outcome::error);
     EXPECT_EQ(window.errors(), 4u);
+}
+
+// A timed-out call keeps its slot until it comes back; the spare slot carries
+// the next call meanwhile; a cancelled one comes back unrun, a running one late.
+TEST(CallWindow, TimedOutCallsHoldTheirSlotUntilTheyComeBack) {
+    using Outcome = CallWindow::Outcome;
+    const Work work;
+    CallWindow window(2, work);
+    Call& a = *window.prepare(0, 100);
+    std::uint64_t timed_out = 0, cancelled = 0;
+    window.expire(100, 0, timed_out, cancelled);
+    EXPECT_EQ(timed_out, 1u);
+    EXPECT_EQ(cancelled, 1u);  // still queued: the cancel won
+    EXPECT_EQ(window.in_flight(), 0u);
+    EXPECT_EQ(window.abandoned(), 1u);
+    Call& b = *window.prepare(1, 200);
+    EXPECT_NE(&a, &b);
+    EXPECT_EQ(window.prepare(2, 200), nullptr);  // every slot held
+    ASSERT_TRUE(b.try_start());                  // b runs...
+    window.expire(200, 0, timed_out, cancelled);
+    EXPECT_EQ(timed_out, 2u);
+    EXPECT_EQ(cancelled, 1u);  // ...so its cancel lost
+    b.result = expected_result(b.arg);
+    b.status = CallStatus::ok;
+    EXPECT_EQ(window.settle(a), Outcome::reclaimed);
+    EXPECT_EQ(window.settle(b), Outcome::late);
+    EXPECT_EQ(window.settle(b), Outcome::error);  // never twice
+    EXPECT_EQ(window.abandoned(), 0u);
+    EXPECT_EQ(window.errors(), 1u);
+}
+
+TEST(Executor, ACancelledCallNeverRuns) {
+    ThreadRegistry registry;
+    const Executor executor(Work{}, registry, true);
+    Call call;
+    call.arg = 42;
+    ASSERT_TRUE(call.try_cancel());
+    executor.run(call);
+    EXPECT_EQ(call.status, CallStatus::pending);
+    EXPECT_EQ(call.worker_cpu, -1);
+    EXPECT_TRUE(call.was_cancelled());
+    Call started;
+    started.arg = 1;
+    executor.run(started);
+    EXPECT_EQ(started.status, CallStatus::ok);
+    EXPECT_FALSE(started.try_cancel());
 }
 
 TEST(Measurement, ComputesEveryColumnFromTheEdges) {

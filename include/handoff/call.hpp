@@ -7,6 +7,7 @@
 // when the loop delivers it to its CallSink.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 
@@ -16,9 +17,17 @@ enum class CallStatus : std::uint8_t {
     pending,    // sent, no result yet
     ok,         // the work returned; `result` holds its value
     failed,     // the work threw; `error` holds the exception
-    timed_out,  // reserved: the awaiting side gave up waiting
-    cancelled,  // reserved: removed from a queue before it ran
+    timed_out,  // the awaiting side gave up waiting (an outcome the awaiting side
+                // records: the Call itself still belongs to the target then)
+    cancelled,  // handed back without running: cancelled while queued (a
+                // timeout), or a target shut down with the call still queued
 };
+
+// Where a call is between the loop and the thread that runs it, for
+// cancellation: queued -> running (the thread that runs it won), or
+// queued -> cancelled (the loop won: the work never runs). One compare-and-
+// swap on each side decides the race; the loser leaves the call alone.
+enum class CallState : std::uint8_t { queued, running, cancelled };
 
 struct Call {
     std::uint64_t seq = 0;     // sequence number, unique within a run
@@ -29,8 +38,30 @@ struct Call {
     std::int32_t worker_cpu = -1;  // sched_getcpu() on the thread that ran it
     std::uint32_t slot = 0;    // index in the window: targets may keep per-slot state
     CallStatus status = CallStatus::pending;
+    // A CallState, accessed through std::atomic_ref (so Call stays copyable):
+    // the loop sets queued before submit; see try_start() and try_cancel().
+    std::uint8_t state = static_cast<std::uint8_t>(CallState::queued);
     std::exception_ptr error;  // set when the work threw (only then: no cost otherwise)
     Call* next = nullptr;      // intrusive link for the lab's queues (no allocation)
+
+    // The thread about to run the call: queued -> running. False when the
+    // loop cancelled it first: then the work must not run.
+    bool try_start() noexcept { return swap_state(CallState::queued, CallState::running); }
+    // The loop thread, giving up on the call: queued -> cancelled. False when
+    // it already started (its result will come back, late).
+    bool try_cancel() noexcept { return swap_state(CallState::queued, CallState::cancelled); }
+    // The loop thread, once the call is back: did a cancel win?
+    bool was_cancelled() noexcept {
+        return std::atomic_ref<std::uint8_t>(state).load(std::memory_order_acquire) ==
+               static_cast<std::uint8_t>(CallState::cancelled);
+    }
+
+private:
+    bool swap_state(CallState from, CallState to) noexcept {
+        auto expected = static_cast<std::uint8_t>(from);
+        return std::atomic_ref<std::uint8_t>(state).compare_exchange_strong(
+            expected, static_cast<std::uint8_t>(to), std::memory_order_acq_rel, std::memory_order_acquire);
+    }
 };
 
 // Where a loop delivers finished calls: implemented by the runner, called on
@@ -38,6 +69,9 @@ struct Call {
 class CallSink {
 public:
     virtual void deliver(Call& call) = 0;
+    // The deadline last given to Loop::set_deadline has passed (loop thread).
+    // The loop forgets it before calling: a new one may be set from here.
+    virtual void on_deadline() {}
 
 protected:
     ~CallSink() = default;

@@ -1,6 +1,7 @@
 // One row of the results table: what was run and what came of it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,11 +24,12 @@ struct Configuration {
     unsigned threads = 4;     // pool size
     std::uint32_t inflight = 1;
     Placement placement;      // where the loop and workers run (default: free)
+    std::chrono::nanoseconds timeout{0};  // --timeout: give up on a call after this (0: never)
 
     bool is_inline() const { return backend == "inline"; }
     bool is_floor() const { return backend == "floor"; }  // two threads spinning on one cache line
     std::string target_name() const;  // "dedicated", "pool", "-" for inline
-    std::string design_name() const;  // the design for dedicated, "-" otherwise
+    std::string design_name() const;  // the design for dedicated, "-" otherwise; ",timeout=DUR" added
 };
 
 // interrupted: a signal stopped the run before the row's first repetition ended.

@@ -18,6 +18,11 @@ struct LoopOptions {
 
 // Constructed, run and destroyed on one thread, the loop thread.
 //
+// Shutdown: a loop destroyed with finished calls still waiting for the loop
+// thread delivers each of them to the sink from its destructor, so a call
+// handed to complete() reaches the sink exactly once, whether or not run()
+// got to it. (Destroy the targets first: they hand back what they hold.)
+//
 // run() blocks in the loop's own wait primitive (epoll_wait, io_uring wait,
 // uv_run, io_context::run) and returns after stop() or request_stop(). A
 // finished call reaches the loop through complete(), from any thread; the
@@ -34,6 +39,13 @@ public:
 
     // Any thread: hand a finished call back to the loop thread.
     virtual void complete(Call& call) = 0;
+
+    // Loop thread: call the sink's on_deadline() on the loop thread once
+    // CLOCK_MONOTONIC reaches `deadline_ns` (0: no deadline). One deadline at
+    // a time: a later call replaces it. Loops that spin honour it too. Costs
+    // nothing while no deadline is set. Loops without a timer (test doubles)
+    // throw Unsupported.
+    virtual void set_deadline(std::int64_t deadline_ns);
 
     // Builds a target that sends its results back to this loop. The lab's own
     // dedicated worker and pool serve every loop (make_lab_target); a loop with

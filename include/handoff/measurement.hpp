@@ -23,6 +23,11 @@ struct Measurement {
     std::uint64_t same_cpu_calls = 0;  // calls whose worker ran on the CPU the loop sent from
     unsigned worker_threads = 0;       // how many threads ran calls
     LatencySummary latency;            // each call's round trip, sent to delivered
+    // How the measured calls ended, beside the ok ones (calls counts them all):
+    std::uint64_t failed_calls = 0;     // the work threw; the exception reached the loop thread
+    std::uint64_t timed_out_calls = 0;  // not back within --timeout: the awaiting side gave up
+    std::uint64_t cancelled_calls = 0;  // timed out while queued, cancelled: never ran
+    std::uint64_t late_results = 0;     // timed out while running: the result came back later, dropped
 
     // What no role explains: Total - loop - workers (reported, never hidden).
     double cpu_other_s() const { return cpu_total_s - cpu_loop_s - cpu_worker_s; }

@@ -29,9 +29,14 @@ struct TargetOptions {
 // thread only. Each submitted call is run once through the executor on
 // another thread and handed back with Loop::complete() (or the target's own
 // native path to the same effect).
+//
+// Shutdown: the destructor hands back every call it still holds, exactly
+// once, through the usual path (Loop::complete or the native equivalent):
+// a call not started yet with status cancelled and its work not run, a call
+// running with its result once it is done (the destructor waits for it).
 class Target {
 public:
-    virtual ~Target() = default;  // stops and joins the target's threads
+    virtual ~Target() = default;  // hands back what it holds, stops and joins its threads
 
     virtual void submit(Call& call) = 0;
 

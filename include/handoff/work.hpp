@@ -3,12 +3,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "handoff/call.hpp"
+
 namespace handoff {
 
-struct Call;
 class ThreadRegistry;
 
 struct Work {
@@ -16,17 +18,38 @@ struct Work {
 
     Kind kind = Kind::none;
     std::chrono::nanoseconds duration{0};  // spin and sleep only
+    // Modifiers, decided per call from its argument alone (a hash below a
+    // share of 2^64), so the loop thread knows which calls they hit:
+    double fail_share = 0;                      // fail:P — these calls throw
+    double slow_share = 0;                      // slow:P:DUR — these calls also
+    std::chrono::nanoseconds slow_duration{0};  // sleep DUR first
 
-    // "none", "sleep0", "yield", "spin:DUR", "sleep:DUR", "syscall".
+    // "none", "sleep0", "yield", "spin:DUR", "sleep:DUR", "syscall",
+    // optionally followed by modifiers joined with '+': "sleep0+fail:0.01",
+    // "none+slow:0.1:20ms+fail:0.5"; a modifier alone applies to none.
     // Throws std::invalid_argument naming what is allowed.
     static Work parse(std::string_view text);
     std::string spec() const;  // the canonical spelling, parse(spec()) == *this
 
     // Does the work and returns its result for `arg`. Runs on any thread.
+    // Throws WorkFailure for the calls fail:P picks (must_fail).
     std::uint64_t perform(std::uint64_t arg) const;
+
+    bool must_fail(std::uint64_t arg) const noexcept;
+    bool is_slow(std::uint64_t arg) const noexcept;
+    // The longest a call can take (its sleep or spin, plus slow's sleep).
+    std::chrono::nanoseconds longest() const noexcept;
 
     bool operator==(const Work&) const = default;
 };
+
+// What a call picked by fail:P throws on the worker; its message names the
+// argument, so the loop thread can tell that the exception it receives is
+// the one its own call raised.
+struct WorkFailure : std::runtime_error {
+    explicit WorkFailure(std::uint64_t arg);
+};
+std::string failure_message(std::uint64_t arg);
 
 // The value a correct call returns for `arg`: what the loop thread checks.
 std::uint64_t expected_result(std::uint64_t arg) noexcept;
@@ -41,9 +64,15 @@ void spin_for_thread_cpu(std::chrono::nanoseconds budget);
 // Runs a call on the current (worker) thread: notes the thread as a worker,
 // records the CPU it ran on, performs the work and stores the result or the
 // exception. Never throws. Every target runs calls through this.
+//
+// `cancellable` (runs with --timeout): each call first wins queued -> running
+// (Call::try_start); a call the loop cancelled first is left untouched and
+// not run — the target still hands it back as usual. Without it, no atomic
+// read-modify-write is paid per call.
 class Executor {
 public:
-    Executor(Work work, ThreadRegistry& registry) : work_(work), registry_(&registry) {}
+    Executor(Work work, ThreadRegistry& registry, bool cancellable = false)
+        : work_(work), registry_(&registry), cancellable_(cancellable) {}
     void run(Call& call) const noexcept;
     const Work& work() const { return work_; }
     ThreadRegistry& registry() const { return *registry_; }
@@ -51,6 +80,11 @@ public:
 private:
     Work work_;
     ThreadRegistry* registry_;
+    bool cancellable_;
 };
+
+// A target shutting down hands back a call it never started: status
+// cancelled, the work not run (loop-thread code sees it through deliver()).
+inline void mark_cancelled_at_shutdown(Call& call) noexcept { call.status = CallStatus::cancelled; }
 
 }  // namespace handoff

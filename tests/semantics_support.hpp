@@ -1,0 +1,68 @@
+// Shared by the tests of failures, timeouts and shutdown: which configurations
+// to run them on (every backend x target, and the designs that change the
+// loop's or the worker's side: classic, spin, adaptive, native), and how many
+// calls a work modifier picks among the measured ones.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "handoff/backend.hpp"
+#include "handoff/configuration.hpp"
+#include "handoff/design.hpp"
+#include "handoff/work.hpp"
+
+namespace handoff::testing_support {
+
+struct Shape {
+    std::string backend;
+    TargetKind target;
+    std::string design;  // dedicated only; "" for pool
+};
+
+inline std::vector<Shape> every_shape() {
+    std::vector<Shape> all;
+    for (const Backend* backend : all_backends()) {
+        const std::string name(backend->name);
+        all.push_back({name, TargetKind::pool, ""});
+        for (const char* design : {"classic", "futex-gated", "spin", "adaptive", "native"}) {
+            all.push_back({name, TargetKind::dedicated, design});
+        }
+    }
+    return all;
+}
+
+inline std::string shape_name(const ::testing::TestParamInfo<Shape>& info) {
+    std::string name = info.param.backend + "_" + std::string(to_string(info.param.target));
+    if (!info.param.design.empty()) name += "_" + info.param.design;
+    for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    return name;
+}
+
+inline Configuration config_for(const Shape& shape, const std::string& work, std::uint64_t calls,
+                                std::uint32_t inflight) {
+    Configuration config;
+    config.backend = shape.backend;
+    config.target = shape.target;
+    if (!shape.design.empty()) config.design = parse_design(shape.design);
+    config.work = Work::parse(work);
+    config.calls = calls;
+    config.warmup = 20;
+    config.inflight = inflight;
+    // Spin designs need the two sides on different CPUs to make progress.
+    return config;
+}
+
+// How many of the measured calls (seq warmup .. warmup+calls-1) `picked` selects.
+template <class Picked>
+std::uint64_t count_measured(const Configuration& config, Picked picked) {
+    std::uint64_t n = 0;
+    for (std::uint64_t seq = config.warmup; seq < config.warmup + config.calls; ++seq) n += picked(argument_for(seq));
+    return n;
+}
+
+}  // namespace handoff::testing_support
