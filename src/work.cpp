@@ -16,6 +16,7 @@
 #include "handoff/duration.hpp"
 #include "handoff/thread_registry.hpp"
 #include "cpu_relax.hpp"
+#include "printable.hpp"
 
 namespace handoff {
 namespace {
@@ -50,7 +51,7 @@ Work Work::parse(std::string_view text) {
         try {
             return Work{kind, parse_duration(text.substr(prefix.size()))};
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(fmt::format("'{}': {}", text, e.what()));
+            throw std::invalid_argument(fmt::format("'{}': {}", printable(text), e.what()));
         }
     };
     if (text == "none") return {Kind::none, {}};
@@ -59,7 +60,7 @@ Work Work::parse(std::string_view text) {
     if (text == "syscall") return {Kind::syscall, {}};
     if (auto w = with_duration("spin:", Kind::spin)) return *w;
     if (auto w = with_duration("sleep:", Kind::sleep)) return *w;
-    throw std::invalid_argument(fmt::format("unknown work '{}': expected {}", text, allowed_work));
+    throw std::invalid_argument(fmt::format("unknown work '{}': expected {}", printable(text), allowed_work));
 }
 
 std::string Work::spec() const {

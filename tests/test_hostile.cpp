@@ -88,6 +88,16 @@ TEST(Hostile, CountLargerThanFitsIsRefused) {
     }
 }
 
+// A newline typed into an argument is quoted escaped: the message stays one line.
+TEST(Hostile, ANewlineInAnArgumentKeepsTheMessageOneLine) {
+    for (const char* option : {"--design", "--work", "--pin", "--placement"}) {
+        SCOPED_TRACE(option);
+        const Ran ran = run(std::string("--count 10 ") + option + " \"$(printf 'bad\\nvalue')\"");
+        expect_usage_error(ran, option);
+        EXPECT_NE(ran.err.find("bad\\nvalue"), std::string::npos) << ran.err;
+    }
+}
+
 // Sets a sysctl for the life of the object and puts the old value back when
 // it goes, however the test ends (an ASSERT returns through it too).
 class SysctlOverride {
