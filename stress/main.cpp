@@ -2,7 +2,7 @@
 // bursts and idle gaps, checking each call comes back once with the right
 // result (stress/stress_core.hpp says what varies). `make stress` runs it.
 //
-//   handoff_stress [--calls N] [--quick] [--backend NAME[,NAME...]] [--seed N]
+//   handoff_stress [--calls N] [--quick] [--backend NAME[,NAME...]] [--seed N] [--verbose]
 //
 // Exit status: 0 all ok, 1 a combination failed (or the watchdog fired),
 // 2 bad arguments, 3 the watchdog could not stop a stuck loop.
@@ -24,11 +24,12 @@ namespace {
 using namespace handoff;
 
 constexpr std::string_view usage =
-    "usage: handoff_stress [--calls N] [--quick] [--backend NAME[,NAME...]] [--seed N]\n"
+    "usage: handoff_stress [--calls N] [--quick] [--backend NAME[,NAME...]] [--seed N] [--verbose]\n"
     "  --calls N     calls per backend x target x design, half at in-flight 1, half at 64 (default 1000000)\n"
     "  --quick       100000 calls per combination: a smoke run\n"
     "  --backend     a comma list of backends (default: all)\n"
-    "  --seed N      the seed of every random choice (default 1); printed, so a failure can be replayed\n";
+    "  --seed N      the seed of every random choice (default 1); printed, so a failure can be replayed\n"
+    "  --verbose     one line per segment: in-flight, placement, work, calls, time\n";
 
 [[noreturn]] void bad(std::string_view option, std::string_view message) {
     std::cerr << fmt::format("stress: {}: {}\n{}", option, message, usage);
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
             options.calls = 100'000;
         } else if (arg == "--backend") {
             backends = parse_backends(value());
+        } else if (arg == "--verbose") {
+            options.segments = &std::cout;
         } else if (arg == "--seed") {
             options.seed = number(arg, value(), 0, UINT64_MAX);
         } else if (arg == "--help" || arg == "-h") {

@@ -196,13 +196,20 @@ struct Segment {
     }
 };
 
-// Cuts `calls` into segments, half at in-flight 1 and half at 64.
+// Cuts `calls` into segments, half at in-flight 1 and half at 64. Most calls
+// go to cheap segments (no work, yield or a system call, on one CPU or where
+// the scheduler puts them: microseconds per call); the costly mixes — a
+// cross-CPU wake per call at in-flight 1 (~60 us here, far more while the
+// machine is busy), sleep0's timer slack, short sleeps and spins — come in
+// many short segments, so every mix recurs often and `make stress` stays
+// within minutes.
 std::vector<Segment> plan_segments(const Combination& combination, std::uint64_t calls, Random& random,
                                    const std::vector<int>& online) {
+    const bool spin = combination.target == TargetKind::dedicated && combination.design == "spin";
     std::vector<std::string> placements = {"free", "same"};
     if (online.size() >= 2) placements.push_back("split");
     // `spin` never sleeps: on one CPU it would wait a time slice per call.
-    if (combination.target == TargetKind::dedicated && combination.design == "spin") placements = {"split"};
+    if (spin) placements = {"split"};
 
     std::vector<Segment> segments;
     for (const std::uint32_t window : {1u, max_window}) {
@@ -213,27 +220,30 @@ std::vector<Segment> plan_segments(const Combination& combination, std::uint64_t
         while (left > 0) {
             Segment s;
             s.window = window;
-            s.placement = parse_placement(placements[uniform(random, 0, placements.size() - 1)], online);
+            const std::string& where = placements[uniform(random, 0, placements.size() - 1)];
+            s.placement = parse_placement(where, online);
+            // A sleeping design across CPUs pays a wake-up per call at in-flight 1.
+            bool costly = window == 1 && where == "split" && !spin;
             const unsigned kind = unsigned(uniform(random, 0, 99));
-            bool slow = false;
-            if (kind < 50) {
+            if (kind < 55) {
                 s.work = Work::parse("none");
-            } else if (kind < 65) {
-                s.work = Work::parse("sleep0");
-            } else if (kind < 75) {
+            } else if (kind < 67) {
                 s.work = Work::parse("yield");
-            } else if (kind < 80) {
+            } else if (kind < 75) {
                 s.work = Work::parse("syscall");
-            } else if (kind < 92) {
+            } else if (kind < 83) {
+                s.work = Work::parse("sleep0");  // a timer's slack per call: ~80 us here
+                costly = true;
+            } else if (kind < 93) {
                 // The worker side's gaps: a call that sleeps, so the loop
                 // (and, at in-flight 1, its spin budget) runs out of patience.
                 s.work = Work::parse(fmt::format("sleep:{}us", log_uniform(random, 1, 200)));
-                slow = true;
+                costly = true;
             } else {
                 s.work = Work::parse(fmt::format("spin:{}us", log_uniform(random, 1, 50)));
-                slow = true;
+                costly = true;
             }
-            s.calls = std::min(left, slow ? uniform(random, 100, 1000) : uniform(random, cheap_low, cheap_high));
+            s.calls = std::min(left, costly ? uniform(random, 100, 2000) : uniform(random, cheap_low, cheap_high));
             left -= s.calls;
             segments.push_back(std::move(s));
         }
@@ -558,9 +568,15 @@ Result run_combination(const Combination& combination, const Options& options) {
         std::uint64_t first_seq = 0;
         for (const Segment& segment : segments) {
             ++result.segments;
+            const std::int64_t segment_start = monotonic_ns();
             const SegmentOutcome outcome = run_segment(combination, design ? &*design : nullptr, segment, first_seq,
                                                        random, monitor, pacer, process_mask, result);
             first_seq += segment.calls;
+            if (options.segments != nullptr) {
+                *options.segments << fmt::format("  {} segment {}: {}: {:.2f} s\n", combination.name(), result.segments,
+                                                 segment.describe(), double(monotonic_ns() - segment_start) / 1e9)
+                                  << std::flush;
+            }
             if (outcome.unsupported) {
                 result.skipped = true;
                 failure = outcome.failure;

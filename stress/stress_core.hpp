@@ -53,6 +53,8 @@ struct Options {
     // Where the watchdog writes what was outstanding when it fires (stderr in
     // the binary). Null: only the result says it.
     std::ostream* alarm = nullptr;
+    // Where to write one line per segment (--verbose), or null.
+    std::ostream* segments = nullptr;
 };
 
 struct Result {
