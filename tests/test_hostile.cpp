@@ -13,9 +13,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "handoff/placement.hpp"
 
@@ -74,7 +74,12 @@ TEST(Hostile, PoolOfZeroOrOfAHundredThousandThreadsIsRefusedWithTheRange) {
         SCOPED_TRACE(threads);
         const Ran ran = run(std::string("--count 10 --work none --target pool --threads ") + threads);
         expect_usage_error(ran, "--threads");
-        EXPECT_TRUE(std::regex_search(ran.err, std::regex("from 1 to [0-9]+"))) << ran.err;
+        // The allowed range, "from 1 to N" (no std::regex: g++ 12's ASan
+        // build warns inside <regex>, and warnings are errors).
+        const std::size_t range = ran.err.find("from 1 to ");
+        ASSERT_NE(range, std::string::npos) << ran.err;
+        const char after = ran.err[range + std::string_view("from 1 to ").size()];
+        EXPECT_TRUE(after >= '1' && after <= '9') << ran.err;
     }
 }
 
