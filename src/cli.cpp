@@ -11,6 +11,7 @@
 #include "handoff/design.hpp"
 #include "handoff/duration.hpp"
 #include "handoff/placement.hpp"
+#include "printable.hpp"
 
 namespace handoff {
 namespace {
@@ -175,7 +176,7 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
         app.exit(e, out, err);
         return {std::nullopt, exit_ok};
     } catch (const CLI::ParseError& e) {
-        err << "handoff: " << e.what() << " (see --help)\n";
+        err << "handoff: " << printable(e.what()) << " (see --help)\n";
         return {std::nullopt, exit_usage};
     }
 
@@ -301,7 +302,7 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
         }
         return {std::move(options), exit_ok};
     } catch (const UsageError& e) {
-        err << "handoff: " << e.what() << '\n';
+        err << "handoff: " << printable(e.what()) << '\n';
         return {std::nullopt, exit_usage};
     }
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "handoff/duration.hpp"
+#include "printable.hpp"
 
 namespace handoff {
 namespace {
@@ -32,8 +33,13 @@ std::chrono::nanoseconds duration_of(std::string_view key, std::string_view text
 
 void apply(Design& d, std::string_view key, std::string_view value) {
     const auto wrong = [&](std::string_view allowed) {
-        bad(fmt::format("unknown {} '{}'", key, value), allowed);
+        bad(fmt::format("unknown {} '{}'", key, printable(value)), allowed);
     };
+    // A budget belongs to the value that has one: a later wait= or loop-spin=
+    // drops it, so equal behaviour compares equal and describe() round-trips
+    // ("spin-park:5us,wait=futex" is futex with no spin budget left over).
+    if (key == "wait") d.worker_spin = {};
+    if (key == "loop-spin") d.loop_spin_budget = {};
     if (key == "queue") {
         if (value == "mutex") d.queue = Design::Queue::mutex;
         else if (value == "spsc") d.queue = Design::Queue::spsc;
@@ -74,7 +80,7 @@ void apply(Design& d, std::string_view key, std::string_view value) {
         else if (value == "native") d.impl = Design::Impl::native;
         else wrong("lab or native");
     } else {
-        bad(fmt::format("unknown design key '{}'", key),
+        bad(fmt::format("unknown design key '{}'", printable(key)),
             "queue, wait, wake, loop-spin, batch, ring or impl (see --design list)");
     }
 }
@@ -122,7 +128,7 @@ Design parse_design(std::string_view spec) {
         } else if (preset == nullptr) {
             std::string names;
             for (const DesignPreset& p : design_presets()) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
-            bad(fmt::format("unknown design '{}'", parts[0]), fmt::format("a preset ({}, spin-park:DUR) or key=value pairs", names));
+            bad(fmt::format("unknown design '{}'", printable(parts[0])), fmt::format("a preset ({}, spin-park:DUR) or key=value pairs", names));
         } else {
             for (std::string_view pair : split(preset->spec, ',')) {
                 const std::size_t eq = pair.find('=');
@@ -134,7 +140,7 @@ Design parse_design(std::string_view spec) {
     for (std::size_t i = first; i < parts.size(); ++i) {
         const std::size_t eq = parts[i].find('=');
         if (eq == std::string_view::npos || eq == 0) {
-            bad(fmt::format("'{}' in design '{}'", parts[i], spec), "key=value after the preset");
+            bad(fmt::format("'{}' in design '{}'", printable(parts[i]), printable(spec)), "key=value after the preset");
         }
         apply(design, parts[i].substr(0, eq), parts[i].substr(eq + 1));
     }

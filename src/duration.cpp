@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "printable.hpp"
+
 namespace handoff {
 namespace {
 
@@ -25,7 +27,7 @@ std::chrono::nanoseconds parse_duration(std::string_view text) {
         return std::invalid_argument(fmt::format(
             "'{}' is not a duration: expected a number and a unit (ns, us, ms, s), "
             "for example 250ns, 2us, 1.5ms; at most 1 hour",
-            text));
+            printable(text)));
     };
     for (const Unit& unit : units) {
         if (!text.ends_with(unit.suffix)) continue;

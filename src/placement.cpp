@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "printable.hpp"
+
 namespace handoff {
 namespace {
 
@@ -67,10 +69,10 @@ int parse_cpu_number(std::string_view text) {
     if (text.front() == '-') throw std::invalid_argument("CPU numbers are not negative");
     long value = 0;
     for (const char c : text) {
-        if (c < '0' || c > '9') throw std::invalid_argument(fmt::format("'{}' is not a CPU number", text));
+        if (c < '0' || c > '9') throw std::invalid_argument(fmt::format("'{}' is not a CPU number", printable(text)));
         value = value * 10 + (c - '0');
         if (value > max_cpu) {
-            throw std::invalid_argument(fmt::format("CPU {} is past the largest CPU number, {}", text, max_cpu));
+            throw std::invalid_argument(fmt::format("CPU {} is past the largest CPU number, {}", printable(text), max_cpu));
         }
     }
     return int(value);
@@ -142,7 +144,7 @@ std::vector<int> parse_cpu_list(std::string_view text) {
     } catch (const std::invalid_argument& e) {
         throw std::invalid_argument(fmt::format(
             "bad CPU list '{}': {}; expected numbers and ranges joined by commas, like 0-3,8,10-11",
-            trim(text), e.what()));
+            printable(trim(text)), e.what()));
     }
 }
 
@@ -180,7 +182,7 @@ Placement parse_placement(std::string_view shorthand, const std::vector<int>& on
     if (shorthand == "free") return Placement{};
     if (shorthand != "same" && shorthand != "split") {
         throw std::invalid_argument(
-            fmt::format("unknown placement '{}': expected {}", shorthand, allowed_placement));
+            fmt::format("unknown placement '{}': expected {}", printable(shorthand), allowed_placement));
     }
     if (online.empty()) throw std::invalid_argument(fmt::format("{} needs an online CPU; none are", shorthand));
     Placement placement;
@@ -218,14 +220,14 @@ Placement parse_pin(std::string_view spec, const std::vector<int>& online) {
             const bool number = !item.empty() && item.find_first_not_of("0123456789-") == std::string_view::npos;
             throw std::invalid_argument(
                 number ? fmt::format("'{}' has no key (list pool CPUs with +, like pool=0+1): expected {}",
-                                     item, allowed_pin)
-                       : fmt::format("'{}' is not KEY=VALUE: expected {}", item, allowed_pin));
+                                     printable(item), allowed_pin)
+                       : fmt::format("'{}' is not KEY=VALUE: expected {}", printable(item), allowed_pin));
         }
         const std::string_view key = item.substr(0, equals);
         const std::string_view value = item.substr(equals + 1);
         bool* seen = key == "loop" ? &seen_loop : key == "worker" ? &seen_worker : key == "pool" ? &seen_pool : nullptr;
         if (seen == nullptr) {
-            throw std::invalid_argument(fmt::format("unknown key '{}': expected {}", key, allowed_pin));
+            throw std::invalid_argument(fmt::format("unknown key '{}': expected {}", printable(key), allowed_pin));
         }
         if (*seen) throw std::invalid_argument(fmt::format("'{}' is given twice: expected {}", key, allowed_pin));
         *seen = true;
@@ -236,7 +238,7 @@ Placement parse_pin(std::string_view spec, const std::vector<int>& online) {
                 (key == "loop" ? placement.loop_cpu : placement.worker_cpu) = parse_cpu_number(value);
             }
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(fmt::format("'{}': {}: expected {}", item, e.what(), allowed_pin));
+            throw std::invalid_argument(fmt::format("'{}': {}: expected {}", printable(item), e.what(), allowed_pin));
         }
         // Checked per key, so the first offline CPU in the spec is the one named.
         if (key == "pool") {

@@ -17,6 +17,7 @@
 #include "handoff/duration.hpp"
 #include "handoff/thread_registry.hpp"
 #include "cpu_relax.hpp"
+#include "printable.hpp"
 
 namespace handoff {
 namespace {
@@ -122,7 +123,7 @@ Work parse_base(std::string_view text) {
         try {
             return Work{.kind = kind, .duration = parse_duration(text.substr(prefix.size()))};
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(fmt::format("'{}': {}", text, e.what()));
+            throw std::invalid_argument(fmt::format("'{}': {}", printable(text), e.what()));
         }
     };
     if (text == "none") return Work{.kind = Kind::none};
@@ -131,7 +132,7 @@ Work parse_base(std::string_view text) {
     if (text == "syscall") return Work{.kind = Kind::syscall};
     if (auto w = with_duration("spin:", Kind::spin)) return *w;
     if (auto w = with_duration("sleep:", Kind::sleep)) return *w;
-    throw std::invalid_argument(fmt::format("unknown work '{}': expected {}", text, allowed_work));
+    throw std::invalid_argument(fmt::format("unknown work '{}': expected {}", printable(text), allowed_work));
 }
 
 std::string base_spec(const Work& w) {

