@@ -1,6 +1,8 @@
 // The real binary: bad input is rejected with one line and status 2; good
 // input produces the rows it promises. HANDOFF_BIN names the binary.
 #include <gtest/gtest.h>
+
+#include "run_binary.hpp"
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
@@ -21,35 +23,9 @@
 
 namespace {
 
-struct Ran {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
-// Runs the binary with `args` (shell words) and optional environment prefix.
-Ran run(const std::string& args, const std::string& env = "") {
-    const char* bin = std::getenv("HANDOFF_BIN");
-    const std::string binary = bin ? bin : "./handoff";
-    const std::string base = testing::TempDir() + "handoff_cli_" + std::to_string(::getpid());
-    const std::string command =
-        env + " " + binary + " " + args + " >" + base + ".out 2>" + base + ".err </dev/null";
-    const int raw = std::system(command.c_str());
-    Ran ran;
-    ran.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    ran.out = slurp(base + ".out");
-    ran.err = slurp(base + ".err");
-    std::remove((base + ".out").c_str());
-    std::remove((base + ".err").c_str());
-    return ran;
-}
+using test_support::Ran;
+using test_support::run;
+using test_support::slurp;
 
 std::size_t lines(const std::string& text) {
     std::size_t n = 0;

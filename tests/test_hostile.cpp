@@ -3,6 +3,8 @@
 // and status 2, and io_uring switched off by the kernel leaves the uring rows
 // unavailable with the reason while every other row still runs.
 #include <gtest/gtest.h>
+
+#include "run_binary.hpp"
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -21,34 +23,8 @@
 
 namespace {
 
-struct Ran {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
-// Runs the binary with `args` (shell words), stdin closed, output captured.
-Ran run(const std::string& args) {
-    const char* bin = std::getenv("HANDOFF_BIN");
-    const std::string binary = bin ? bin : "./handoff";
-    const std::string base = testing::TempDir() + "handoff_hostile_" + std::to_string(::getpid());
-    const std::string command = binary + " " + args + " >" + base + ".out 2>" + base + ".err </dev/null";
-    const int raw = std::system(command.c_str());
-    Ran ran;
-    ran.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    ran.out = slurp(base + ".out");
-    ran.err = slurp(base + ".err");
-    std::remove((base + ".out").c_str());
-    std::remove((base + ".err").c_str());
-    return ran;
-}
+using test_support::Ran;
+using test_support::run;
 
 // A usage error: status 2, exactly one line on stderr naming the option, nothing on stdout.
 void expect_usage_error(const Ran& ran, const std::string& option) {

@@ -2,6 +2,8 @@
 // line and status 2; --timeout puts each row beside the same row with it.
 // HANDOFF_BIN names the binary.
 #include <gtest/gtest.h>
+
+#include "run_binary.hpp"
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -18,33 +20,8 @@
 namespace handoff {
 namespace {
 
-struct Ran {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
-Ran run(const std::string& args) {
-    const char* bin = std::getenv("HANDOFF_BIN");
-    const std::string binary = bin ? bin : "./handoff";
-    const std::string base = testing::TempDir() + "handoff_semantics_" + std::to_string(::getpid());
-    const std::string command = binary + " " + args + " >" + base + ".out 2>" + base + ".err </dev/null";
-    const int raw = std::system(command.c_str());
-    Ran ran;
-    ran.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    ran.out = slurp(base + ".out");
-    ran.err = slurp(base + ".err");
-    std::remove((base + ".out").c_str());
-    std::remove((base + ".err").c_str());
-    return ran;
-}
+using test_support::Ran;
+using test_support::run;
 
 TEST(SemanticsCli, RejectsBadTimeoutsAndShares) {
     for (const auto& [args, option] : std::vector<std::pair<std::string, std::string>>{
