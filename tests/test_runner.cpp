@@ -1,6 +1,8 @@
 // The runner against every real backend, and against deliberately broken ones.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -121,6 +123,28 @@ TEST_P(EveryBackend, AccountsSpunWorkToTheWorkersAtAnyPlacement) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Runner, EveryBackend, testing::ValuesIn(every_combination()), name_of);
+
+// CpuTotal is the process's CPU clock over the interval: it must agree with
+// the kernel's own accounting of the whole process (getrusage) around the
+// run, which adds only the set-up and teardown outside the interval.
+TEST(Accounting, CpuTotalAgreesWithTheKernelsAccountingOfTheProcess) {
+    const auto process_cpu_s = [] {
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        const auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    };
+    Configuration config = config_for("epoll", TargetKind::dedicated, "spin:200us", 1000);
+    config.placement = parse_placement("same", online_cpus());
+    const double before = process_cpu_s();
+    const RowResult row = run_configuration(config);
+    const double around = process_cpu_s() - before;
+    ASSERT_EQ(row.status, RowStatus::ok) << row.reason;
+    const Measurement& m = row.runs.at(0);
+    EXPECT_GE(m.cpu_total_s, 0.2);                // 1000 x 200 us spun inside the interval
+    EXPECT_LE(m.cpu_total_s, around + 0.002);     // the interval is inside the run (rusage has us steps)
+    EXPECT_LT(around - m.cpu_total_s, 0.1);       // set-up, warm-up and teardown are small beside it
+}
 
 TEST(Inline, ChargesTheWorkToTheLoopThread) {
     const RowResult row = run_configuration(config_for("inline", TargetKind::dedicated, "spin:200us", 500));
