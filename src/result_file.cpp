@@ -126,7 +126,9 @@ ResultRow read_row(std::string_view name, const Json& value, std::size_t index) 
     row.target = r.text("target");
     row.design = r.text("design");
     row.work = r.text("work");
-    row.placement = r.text("placement");
+    // Added to handoff/1 after its first files (a compatible change): files
+    // from before it ran every thread where the scheduler put it.
+    row.placement = r.find("placement") == nullptr ? "free" : r.text("placement");
     row.status = r.text("status");
     row.reason = r.text("reason", false);
     row.inflight = r.count("inflight");

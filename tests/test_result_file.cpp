@@ -226,3 +226,17 @@ TEST(ResultFile, ReadsAFileAndNamesAMissingOneWithTheSystemsReason) {
 
 }  // namespace
 }  // namespace handoff
+
+namespace handoff {
+namespace {
+
+// The first handoff/1 files (results/2026-11-22-*) predate the placement
+// key; they still read, as placement "free", so old runs can be compared.
+TEST(ResultFile, AFileFromBeforePlacementReadsAsFree) {
+    const ResultFile file = read_result_file("results/2026-11-22-sleep0-250k.json");
+    ASSERT_FALSE(file.rows.empty());
+    for (const ResultRow& row : file.rows) EXPECT_EQ(row.placement, "free") << row.label();
+}
+
+}  // namespace
+}  // namespace handoff
