@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "call_window.hpp"
+#include "stop_switch.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/floor.hpp"
 #include "handoff/loop.hpp"
@@ -27,31 +28,6 @@ struct LoopOutcome {
     std::uint64_t errors = 0;
     std::string error;          // why the row failed
     bool unsupported = false;   // the configuration cannot be built (not an error)
-};
-
-// Lets the watchdog stop a loop that lives on another thread, whether or not
-// the loop exists yet.
-class StopSwitch {
-public:
-    void attach(Loop* loop) {
-        std::lock_guard lock(mutex_);
-        loop_ = loop;
-        if (loop_ != nullptr && pulled_) loop_->request_stop();
-    }
-    void pull() {
-        std::lock_guard lock(mutex_);
-        pulled_ = true;
-        if (loop_ != nullptr) loop_->request_stop();
-    }
-    bool pulled() const {
-        std::lock_guard lock(mutex_);
-        return pulled_;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    Loop* loop_ = nullptr;
-    bool pulled_ = false;
 };
 
 struct DetachOnExit {

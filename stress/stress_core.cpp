@@ -20,6 +20,7 @@
 #include "handoff/placement.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
+#include "stop_switch.hpp"
 
 namespace handoff::stress {
 namespace {
@@ -55,20 +56,14 @@ public:
 
     // Loop thread, around each segment's run: lets the watchdog stop it.
     void attach(Loop* loop, std::string segment) {
-        std::lock_guard lock(mutex_);
-        loop_ = loop;
-        segment_ = std::move(segment);
-        if (loop_ != nullptr && stop_pulled_) loop_->request_stop();
+        {
+            std::lock_guard lock(mutex_);
+            segment_ = std::move(segment);
+        }
+        stop_switch_.attach(loop);
     }
-    void stop() {
-        std::lock_guard lock(mutex_);
-        stop_pulled_ = true;
-        if (loop_ != nullptr) loop_->request_stop();
-    }
-    bool stop_pulled() const {
-        std::lock_guard lock(mutex_);
-        return stop_pulled_;
-    }
+    void stop() { stop_switch_.pull(); }
+    bool stop_pulled() const { return stop_switch_.pulled(); }
     std::string segment() const {
         std::lock_guard lock(mutex_);
         return segment_;
@@ -109,10 +104,9 @@ private:
     std::atomic<std::uint64_t> seq_[max_window]{};
     std::atomic<std::int64_t> sent_ns_[max_window]{};
     std::atomic<std::int64_t> wake_ns_{0};
-    mutable std::mutex mutex_;
-    Loop* loop_ = nullptr;
+    StopSwitch stop_switch_;
+    mutable std::mutex mutex_;  // guards segment_
     std::string segment_;
-    bool stop_pulled_ = false;
 };
 
 // Ends an idle gap from another thread: after the delay it hands a token call
