@@ -184,6 +184,10 @@ public:
             return;
         }
         inbox_.push(call);
+        wake_for_poller();
+    }
+
+    void wake_for_poller() override {
         if (gate_.gated()) {
             // Gated: post only when the loop has published that it sleeps
             // (no drain pending or running); should_wake() takes the flag, so
@@ -214,6 +218,13 @@ public:
         }
         timer_->expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)));
         timer_->async_wait(DeadlineFired{this, deadline_generation_});
+    }
+
+    // The drain handler polls the inbox, and through it the poller.
+    void set_poller(CompletionPoller* poller) override {
+        if (!inbox_path_) throw Unsupported("asio posts each result on this design: it has no inbox to poll");
+        inbox_.attach(poller);
+        polling_ = poller != nullptr;
     }
 
     std::string wake_mechanism() const override {
@@ -270,6 +281,9 @@ private:
             if (error || generation != loop->deadline_generation_) return;
             loop->deadline_ns_ = 0;  // before the call: the sink may set the next one
             loop->sink_.on_deadline();
+            // A polled target whose loop spins forever never wakes it (see
+            // DesignedWorker): the drain the deadline ended is posted again here.
+            if (loop->polling_ && loop->gate_.spins_forever() && loop->gate_.should_wake()) loop->post_drain();
         }
 
         AsioLoop* loop;
@@ -296,6 +310,7 @@ private:
     CallSink& sink_;
     const bool inbox_path_;
     bool stop_called_ = false;  // loop thread only
+    bool polling_ = false;      // loop thread only: a poller is attached
     std::atomic<bool> stop_requested_{false};
     CompletionInbox inbox_;
     LoopGate gate_;

@@ -99,11 +99,17 @@ public:
 
     void complete(Call& call) override {
         inbox_.push(call);
-        // Classic: every result writes. Gated: only while the loop sleeps.
+        wake_for_poller();
+    }
+
+    // Classic: every result writes. Gated: only while the loop sleeps.
+    void wake_for_poller() override {
         if (gate_.should_wake()) wake();
     }
 
     void set_deadline(std::int64_t deadline_ns) override { deadline_ns_ = deadline_ns; }
+
+    void set_poller(CompletionPoller* poller) override { inbox_.attach(poller); }
 
     std::string wake_mechanism() const override { return gate_.gated() ? "eventfd, gated" : "eventfd"; }
 

@@ -215,6 +215,10 @@ public:
 
     void complete(Call& call) override {
         inbox_.push(call);
+        wake_for_poller();
+    }
+
+    void wake_for_poller() override {
         // Always: every result wakes. Gated: only while the loop sleeps.
         if (!gate_.should_wake()) return;
         switch (ring_kind_) {
@@ -225,6 +229,8 @@ public:
     }
 
     void set_deadline(std::int64_t deadline_ns) override { deadline_ns_ = deadline_ns; }
+
+    void set_poller(CompletionPoller* poller) override { inbox_.attach(poller); }
 
     std::string wake_mechanism() const override {
         std::string text;

@@ -389,9 +389,13 @@ public:
 
     void complete(Call& call) override {
         inbox_.push(call);
-        // Classic: every result sends. uv_async_send coalesces sends until the
-        // callback runs, which is why it drains the whole inbox. Gated: only
-        // while the loop has published that it sleeps (see the class comment).
+        wake_for_poller();
+    }
+
+    // Classic: every result sends. uv_async_send coalesces sends until the
+    // callback runs, which is why it drains the whole inbox. Gated: only
+    // while the loop has published that it sleeps (see the class comment).
+    void wake_for_poller() override {
         if (gate_.should_wake()) uv_async_send(&wake_);
     }
 
@@ -418,6 +422,12 @@ public:
     // uv timers count whole milliseconds from the loop's cached clock, which
     // is CLOCK_MONOTONIC_COARSE (a tick behind): round up, refresh the clock
     // first, and when the timer still fires early, start it again for the rest.
+    // The prepare hook polls the inbox, and through it the poller.
+    void set_poller(CompletionPoller* poller) override {
+        if (!hooks_) throw Unsupported("this uv loop does not poll: a polled target needs a loop-spin");
+        inbox_.attach(poller);
+    }
+
     void set_deadline(std::int64_t deadline_ns) override {
         deadline_ns_ = deadline_ns;
         if (deadline_ns == 0) {

@@ -34,7 +34,7 @@ Examples:
   handoff plot run.json -o run.svg              wall and CPU per call, latency percentiles
 
 Designs (--design, dedicated target): a preset, or key=value pairs after an optional preset:
-  queue=mutex|spsc  wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive  wake=always|gated
+  queue=mutex|spsc|inplace  wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive  wake=always|gated
   loop-spin=0|DUR|adaptive|forever  batch=on|off  ring=eventfd|msg-ring|futex (uring)  impl=lab|native
 
 Repetitions: --count N calls per row in total, split over --repeat R repetitions (N/R each),
@@ -118,7 +118,7 @@ void print_design_presets(std::ostream& out) {
     for (const DesignPreset& preset : design_presets()) {
         out << fmt::format("  {:<14} {}\n  {:<14}   = {}\n", preset.name, preset.summary, "", preset.spec);
     }
-    out << "Axes: queue=mutex|spsc wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive wake=always|gated\n"
+    out << "Axes: queue=mutex|spsc|inplace wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive wake=always|gated\n"
            "      loop-spin=0|DUR|adaptive|forever batch=on|off ring=eventfd|msg-ring|futex (uring) impl=lab|native\n";
 }
 

@@ -12,8 +12,26 @@
 
 namespace handoff {
 
+// A target whose results the loop collects by polling, not by being handed
+// them (queue=inplace: the result waits in the call's own cache line). Loop
+// thread only, like everything the loop's spin asks.
+class CompletionPoller {
+public:
+    virtual bool has_completion() noexcept = 0;
+    // Every finished call, oldest first, linked through Call::next (or nullptr).
+    virtual Call* take_completions() noexcept = 0;
+
+protected:
+    ~CompletionPoller() = default;
+};
+
 class CompletionInbox {
 public:
+    // Loop thread: from now on the inbox also holds what `poller` has
+    // finished (nullptr: no poller). The target attaches itself when it is
+    // built and detaches before it goes.
+    void attach(CompletionPoller* poller) noexcept { poller_ = poller; }
+
     // Any thread. Returns true when the inbox was empty before this push.
     bool push(Call& call) noexcept {
         Call* head = head_.load(std::memory_order_relaxed);
@@ -26,10 +44,15 @@ public:
         return head == nullptr;
     }
 
-    // Loop thread: every waiting call, oldest first, linked through Call::next.
+    // Loop thread: every waiting call, oldest first, linked through Call::next
+    // (a poller's calls after those pushed).
     Call* take_all() noexcept {
+        Call* polled = poller_ != nullptr ? poller_->take_completions() : nullptr;
+        // A plain load first: a poller's loop finds this empty on every turn,
+        // and an exchange would be a locked write each time.
+        if (head_.load(std::memory_order_relaxed) == nullptr) return polled;
         Call* newest_first = head_.exchange(nullptr, std::memory_order_acquire);
-        Call* oldest_first = nullptr;
+        Call* oldest_first = polled;
         while (newest_first != nullptr) {
             Call* next = newest_first->next;
             newest_first->next = oldest_first;
@@ -39,12 +62,16 @@ public:
         return oldest_first;
     }
 
-    // Any thread: whether a take would find something (for polling and the
+    // Loop thread: whether a take would find something (for polling and the
     // sleep gate; seq_cst so it pairs with the gate's fence).
-    bool empty() const noexcept { return head_.load(std::memory_order_seq_cst) == nullptr; }
+    bool empty() const noexcept {
+        return head_.load(std::memory_order_seq_cst) == nullptr &&
+               (poller_ == nullptr || !poller_->has_completion());
+    }
 
 private:
     alignas(64) std::atomic<Call*> head_{nullptr};
+    CompletionPoller* poller_ = nullptr;  // loop thread only
 };
 
 // Delivers a list from take_all() in order. Reads each link before delivering,

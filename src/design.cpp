@@ -43,7 +43,8 @@ void apply(Design& d, std::string_view key, std::string_view value) {
     if (key == "queue") {
         if (value == "mutex") d.queue = Design::Queue::mutex;
         else if (value == "spsc") d.queue = Design::Queue::spsc;
-        else wrong("mutex or spsc");
+        else if (value == "inplace") d.queue = Design::Queue::inplace;
+        else wrong("mutex, spsc or inplace");
     } else if (key == "wait") {
         if (value == "condvar") d.wait = Design::Wait::condvar;
         else if (value == "futex") d.wait = Design::Wait::futex;
@@ -104,10 +105,12 @@ const std::vector<DesignPreset>& design_presets() {
          "lock-free ring; the worker blocks reading an eventfd, written only when it sleeps"},
         {"spin", "queue=spsc,wait=spin,wake=gated,loop-spin=forever,batch=on",
          "both sides busy-wait and never sleep: the floor's mechanism, useless on one CPU"},
+        {"inplace", "queue=inplace,wait=spin,wake=gated,loop-spin=forever,batch=on",
+         "no queue: both sides spin on the call's own cache line, one line each way like the floor"},
         {"spin-park:2us", "queue=spsc,wait=spin-park:2us,wake=gated,loop-spin=2us,batch=on",
          "both sides spin 2us for the other, then sleep (futex / the loop's wait)"},
-        {"adaptive", "queue=spsc,wait=adaptive,wake=gated,loop-spin=adaptive,batch=on",
-         "spin budgets follow the waits observed; spinning stops where it cannot help (one CPU)"},
+        {"adaptive", "queue=inplace,wait=adaptive,wake=gated,loop-spin=adaptive,batch=on",
+         "calls in place; spin budgets follow the waits seen, spinning stops where it cannot help (one CPU)"},
         {"native", "impl=native",
          "the backend's own machinery both ways: asio a second io_context, uv a second loop + uv_async"},
     };
@@ -161,6 +164,14 @@ std::string Design::describe() const {
         }
         return "?";
     };
+    const auto queue_text = [&]() -> std::string_view {
+        switch (queue) {
+            case Queue::mutex: return "mutex";
+            case Queue::spsc: return "spsc";
+            case Queue::inplace: return "inplace";
+        }
+        return "?";
+    };
     const auto loop_spin_text = [&]() -> std::string {
         switch (loop_spin) {
             case LoopSpin::none: return "0";
@@ -171,7 +182,7 @@ std::string Design::describe() const {
         return "?";
     };
     std::string text = fmt::format("queue={},wait={},wake={},loop-spin={},batch={}",
-                                   queue == Queue::spsc ? "spsc" : "mutex", wait_text(),
+                                   queue_text(), wait_text(),
                                    wake == Wake::gated ? "gated" : "always", loop_spin_text(), batch ? "on" : "off");
     if (ring != Ring::eventfd) text += ring == Ring::msg_ring ? ",ring=msg-ring" : ",ring=futex";
     return text;

@@ -35,12 +35,28 @@ bool spins(Design::Wait wait) {
 }  // namespace
 
 DesignedWorker::DesignedWorker(Loop& loop, const Executor& executor, const Design& design, std::uint32_t window)
-    : loop_(loop), executor_(executor), design_(design), ring_(design.queue == Design::Queue::spsc ? window : 1) {
+    : loop_(loop),
+      executor_(executor),
+      design_(design),
+      post_order_(design.wait == Design::Wait::spin ? std::memory_order_release : std::memory_order_seq_cst),
+      finish_order_(design.loop_spin == Design::LoopSpin::forever ? std::memory_order_release
+                                                                   : std::memory_order_seq_cst),
+      // A loop that spins forever never sleeps (a deadline ends its one wait).
+      wake_loop_(design.queue == Design::Queue::inplace && design.loop_spin != Design::LoopSpin::forever),
+      ring_(design.queue == Design::Queue::spsc ? window : 1),
+      slots_(design.queue == Design::Queue::inplace ? window : 1) {
     if (design_.wait == Design::Wait::eventfd) {
         eventfd_ = eventfd(0, EFD_CLOEXEC);
         if (eventfd_ < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
     }
-    thread_ = std::thread([this] { work(); });
+    try {
+        if (design_.queue == Design::Queue::inplace) loop_.set_poller(this);  // Unsupported: it cannot
+        thread_ = std::thread([this] { work(); });
+    } catch (...) {
+        if (design_.queue == Design::Queue::inplace) loop_.set_poller(nullptr);
+        if (eventfd_ >= 0) close(eventfd_);
+        throw;
+    }
 }
 
 DesignedWorker::~DesignedWorker() {
@@ -51,12 +67,24 @@ DesignedWorker::~DesignedWorker() {
     // The worker hands back every call still queued, unrun (see work()).
     thread_.join();
     if (eventfd_ >= 0) close(eventfd_);
+    if (design_.queue != Design::Queue::inplace) return;
+    // In place, the loop polls no more: every call it awaits goes back once
+    // through its usual path, unrun or with the result the worker left.
+    loop_.set_poller(nullptr);
+    Call* list = slots_.take_all_awaited([](Call& call) { mark_cancelled_at_shutdown(call); });
+    while (list != nullptr) {
+        Call* next = list->next;
+        loop_.complete(*list);
+        list = next;
+    }
 }
 
 std::string DesignedWorker::mechanism() const { return "lab worker: " + design_.describe(); }
 
 void DesignedWorker::submit(Call& call) {
-    if (design_.queue == Design::Queue::spsc) {
+    if (design_.queue == Design::Queue::inplace) {
+        slots_.post(call, post_order_);
+    } else if (design_.queue == Design::Queue::spsc) {
         if (!ring_.push(&call)) throw std::logic_error("spsc ring full: more calls than the window");
     } else {
         {
@@ -65,7 +93,7 @@ void DesignedWorker::submit(Call& call) {
         }
         queued_.fetch_add(1, std::memory_order_seq_cst);
     }
-    // The gate: the push above is seq_cst, and so is this read, so either the
+    // The gate: the push (or post) above is seq_cst, and so is this read, so either the
     // worker sees the call before it sleeps, or we see it sleeping and wake it.
     if (design_.wait == Design::Wait::spin) return;  // never sleeps
     if (sleeping_.load(std::memory_order_seq_cst) != 0 && sleeping_.exchange(0, std::memory_order_seq_cst) != 0) {
@@ -74,11 +102,13 @@ void DesignedWorker::submit(Call& call) {
 }
 
 bool DesignedWorker::has_work() const {
+    if (design_.queue == Design::Queue::inplace) return slots_.any_posted();
     if (design_.queue == Design::Queue::spsc) return !ring_.empty();
     return queued_.load(std::memory_order_seq_cst) != 0;
 }
 
 Call* DesignedWorker::take() {
+    if (design_.queue == Design::Queue::inplace) return slots_.take_posted();
     if (design_.queue == Design::Queue::spsc) return ring_.pop();
     if (queued_.load(std::memory_order_acquire) == 0) return nullptr;
     std::lock_guard lock(queue_mutex_);
@@ -101,9 +131,10 @@ void DesignedWorker::wait_for_work(int peer_cpu) {
     const auto ready = [this] { return has_work() || stopping_.load(std::memory_order_seq_cst); };
     if (spins(design_.wait)) {
         const std::int64_t budget = spin_budget(peer_cpu);
-        const std::int64_t start = design_.wait == Design::Wait::adaptive ? monotonic_ns() : 0;
-        if (spin_until(ready, budget)) {
-            if (design_.wait == Design::Wait::adaptive) adaptive_.won(monotonic_ns() - start);
+        const bool adaptive = design_.wait == Design::Wait::adaptive;
+        std::int64_t waited = 0;
+        if (spin_until(ready, budget, adaptive ? &waited : nullptr)) {
+            if (adaptive) adaptive_.won(waited);
             return;
         }
         if (design_.wait == Design::Wait::adaptive) adaptive_.lost(budget);
@@ -157,6 +188,12 @@ void DesignedWorker::unpark() {
     }
 }
 
+void DesignedWorker::finish(Call& call) {
+    if (design_.queue != Design::Queue::inplace) return loop_.complete(call);
+    InplaceSlots::finish(call, finish_order_);
+    if (wake_loop_) loop_.wake_for_poller();  // gated: a syscall only while the loop sleeps
+}
+
 void DesignedWorker::work() {
     executor_.registry().note_current_thread();
     int peer_cpu = -1;  // where the loop last sent from: adaptive spinning needs it
@@ -169,24 +206,27 @@ void DesignedWorker::work() {
         while (batch != nullptr) {
             // complete() hands the call back; the loop may resubmit it (and
             // rewrite next) at once: read the link first.
-            Call* next = design_.queue == Design::Queue::spsc ? nullptr : batch->next;
+            Call* next = design_.queue == Design::Queue::mutex ? batch->next : nullptr;
             peer_cpu = batch->loop_cpu;
-            // Shutdown while a batch is under way: the rest goes back unrun.
+            // Shutdown while a batch is under way: the rest goes back unrun
+            // (in place: the destructor hands back what is still posted).
             if (stopping_.load(std::memory_order_relaxed)) {
+                if (design_.queue == Design::Queue::inplace) return;
                 mark_cancelled_at_shutdown(*batch);
             } else {
                 executor_.run(*batch);
             }
-            loop_.complete(*batch);
+            finish(*batch);
             batch = next;
         }
     }
     // Shutdown: every submit happened before the flag (both on the loop
     // thread, the flag seq_cst), so this sees every call still queued and
-    // hands each back unrun, status cancelled.
+    // hands each back unrun, status cancelled. (In place: the destructor.)
+    if (design_.queue == Design::Queue::inplace) return;
     while (Call* batch = take()) {
         while (batch != nullptr) {
-            Call* next = design_.queue == Design::Queue::spsc ? nullptr : batch->next;
+            Call* next = design_.queue == Design::Queue::mutex ? batch->next : nullptr;
             mark_cancelled_at_shutdown(*batch);
             loop_.complete(*batch);
             batch = next;

@@ -36,6 +36,10 @@ std::unique_ptr<Target> make_lab_target(Loop& loop, const TargetOptions& options
 
 void Loop::set_deadline(std::int64_t /*deadline_ns*/) { throw Unsupported("this loop has no timer"); }
 
+void Loop::set_poller(CompletionPoller* /*poller*/) {
+    throw Unsupported("this loop cannot poll a target for results (queue=inplace)");
+}
+
 std::unique_ptr<Target> Loop::make_target(const TargetOptions& options) {
     return make_lab_target(*this, options);
 }

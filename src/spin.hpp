@@ -12,18 +12,29 @@ namespace handoff {
 
 // Polls `ready` until it returns true or `budget_ns` has passed (negative
 // budget: no limit). Reads the clock only every few polls: it costs more than
-// a poll. Returns whether `ready` became true.
+// a poll. Returns whether `ready` became true. `waited_ns` (optional): how
+// long the spin lasted, to within those few polls — from the clock readings
+// the budget takes anyway, so that no clock read is added after `ready`,
+// where it would lengthen the very round trip it measures.
 template <class Ready>
-bool spin_until(Ready&& ready, std::int64_t budget_ns) {
+bool spin_until(Ready&& ready, std::int64_t budget_ns, std::int64_t* waited_ns = nullptr) {
+    if (waited_ns != nullptr) *waited_ns = 0;
     if (ready()) return true;
     if (budget_ns == 0) return false;
-    const std::int64_t start = monotonic_ns();
+    const bool timed = budget_ns > 0 || waited_ns != nullptr;
+    const std::int64_t start = timed ? monotonic_ns() : 0;
+    std::int64_t now = start;
     for (;;) {
         for (int i = 0; i < 16; ++i) {
             cpu_relax();
-            if (ready()) return true;
+            if (ready()) {
+                if (waited_ns != nullptr) *waited_ns = now - start;
+                return true;
+            }
         }
-        if (budget_ns > 0 && monotonic_ns() - start >= budget_ns) return false;
+        if (!timed) continue;
+        now = monotonic_ns();
+        if (budget_ns > 0 && now - start >= budget_ns) return false;
     }
 }
 

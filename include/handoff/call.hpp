@@ -29,7 +29,9 @@ enum class CallStatus : std::uint8_t {
 // swap on each side decides the race; the loser leaves the call alone.
 enum class CallState : std::uint8_t { queued, running, cancelled };
 
-struct Call {
+// One cache line: a target that passes calls in place (queue=inplace) moves
+// the request and the result in this line alone, as the floor moves its one.
+struct alignas(64) Call {
     std::uint64_t seq = 0;     // sequence number, unique within a run
     std::uint64_t arg = 0;     // the argument the result is derived from
     std::uint64_t result = 0;  // written by the thread that ran the work
@@ -41,6 +43,8 @@ struct Call {
     // A CallState, accessed through std::atomic_ref (so Call stays copyable):
     // the loop sets queued before submit; see try_start() and try_cancel().
     std::uint8_t state = static_cast<std::uint8_t>(CallState::queued);
+    // queue=inplace only: a Mailbox, through std::atomic_ref (src/inplace_worker.hpp).
+    std::uint8_t mailbox = 0;
     std::exception_ptr error;  // set when the work threw (only then: no cost otherwise)
     Call* next = nullptr;      // intrusive link for the lab's queues (no allocation)
 
@@ -63,6 +67,8 @@ private:
             expected, static_cast<std::uint8_t>(to), std::memory_order_acq_rel, std::memory_order_acquire);
     }
 };
+
+static_assert(sizeof(Call) == 64, "a Call is one cache line: keep new fields inside it");
 
 // Where a loop delivers finished calls: implemented by the runner, called on
 // the loop thread only.

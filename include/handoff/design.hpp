@@ -3,8 +3,12 @@
 // A design is data: a preset name optionally followed by key=value overrides,
 // e.g. "spin-park:2us,wake=gated,queue=spsc" (parse_design). The axes:
 //
-//   queue=mutex|spsc          loop -> worker: mutex + FIFO, or a lock-free
-//                             single-producer single-consumer ring
+//   queue=mutex|spsc|inplace  loop -> worker: mutex + FIFO, a lock-free
+//                             single-producer single-consumer ring, or no
+//                             queue: the call's own cache line carries the
+//                             request and the result both ways (the worker
+//                             polls the window's calls, the loop the calls
+//                             it awaits; src/inplace_slots.hpp)
 //   wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive
 //                             how an idle worker waits for work; futex is
 //                             gated: the loop makes the wake syscall only when
@@ -34,7 +38,7 @@
 namespace handoff {
 
 struct Design {
-    enum class Queue { mutex, spsc };
+    enum class Queue { mutex, spsc, inplace };
     enum class Wait { condvar, futex, eventfd, spin, spin_park, adaptive };
     enum class Wake { always, gated };
     enum class LoopSpin { none, fixed, adaptive, forever };

@@ -9,6 +9,8 @@
 
 namespace handoff {
 
+class CompletionPoller;  // src/completion_inbox.hpp
+
 struct LoopOptions {
     CallSink* sink = nullptr;        // where finished calls are delivered, on the loop thread
     std::uint32_t window = 1;        // most calls in flight at once
@@ -46,6 +48,17 @@ public:
     // nothing while no deadline is set. Loops without a timer (test doubles)
     // throw Unsupported.
     virtual void set_deadline(std::int64_t deadline_ns);
+
+    // Loop thread: from now on also collect the results `poller` holds, by
+    // polling it wherever the loop looks for results (nullptr: stop). For
+    // targets that leave results in place (queue=inplace) instead of calling
+    // complete(). Loops that cannot throw Unsupported.
+    virtual void set_poller(CompletionPoller* poller);
+
+    // Any thread: the attached poller has a result in place. Wakes the loop
+    // as complete() would after its push (on every result, or only while the
+    // loop has published that it sleeps: the design's wake=), pushing nothing.
+    virtual void wake_for_poller() {}
 
     // Builds a target that sends its results back to this loop. The lab's own
     // dedicated worker and pool serve every loop (make_lab_target); a loop with

@@ -15,7 +15,8 @@
 
 namespace handoff {
 
-class ThreadRegistry {
+// Aligned for the same reason as Executor: workers read it on every call.
+class alignas(64) ThreadRegistry {
 public:
     // `cpus`: where every noted thread is pinned when first noted (the run's
     // worker or pool CPUs; the process's own mask for an unpinned run, since

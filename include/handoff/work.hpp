@@ -69,7 +69,10 @@ void spin_for_thread_cpu(std::chrono::nanoseconds budget);
 // (Call::try_start); a call the loop cancelled first is left untouched and
 // not run — the target still hands it back as usual. Without it, no atomic
 // read-modify-write is paid per call.
-class Executor {
+// Alone on its cache lines: every worker reads it on every call, and it
+// lives on the loop thread's stack, beside what the loop writes on every call
+// (a shared line would move between the CPUs on each call).
+class alignas(64) Executor {
 public:
     Executor(Work work, ThreadRegistry& registry, bool cancellable = false)
         : work_(work), registry_(&registry), cancellable_(cancellable) {}
