@@ -2,7 +2,9 @@
 # Included from the Makefile:
 #
 #   make bench    build build/bench/pingpong and run every mechanism at split,
-#                 then at same placement (about half a minute on 2 vCPUs)
+#                 then at same placement, each with both loop sides: mirror
+#                 (A waits as B does) and epoll (A waits as the lab's epoll
+#                 loop does) — about a minute on 2 vCPUs
 
 BENCH_DIR ?= build/bench
 
@@ -10,6 +12,8 @@ BENCH_DIR ?= build/bench
 bench: $(BENCH_DIR)/pingpong
 	$(BENCH_DIR)/pingpong --mech all --placement split --count 20000
 	$(BENCH_DIR)/pingpong --mech all --placement same --count 20000
+	$(BENCH_DIR)/pingpong --mech all --placement split --count 20000 --loop-side epoll
+	$(BENCH_DIR)/pingpong --mech all --placement same --count 20000 --loop-side epoll
 
 # Standalone on purpose: no lab objects, only src/cpu_relax.hpp.
 $(BENCH_DIR)/pingpong: bench/pingpong.cpp src/cpu_relax.hpp

@@ -8,6 +8,7 @@
 // src/cpu_relax.hpp from the lab) and readable on its own. See README.rst.
 //
 //   pingpong [--mech NAME|all] [--count N] [--placement same|split|free] [--repeat R]
+//            [--loop-side mirror|epoll]
 //
 // Mechanisms (the same one in both directions):
 //   spin           both sides spin on an atomic word (one cache line per direction)
@@ -17,9 +18,17 @@
 //   condvar        std::mutex + std::condition_variable
 //   eventfd        blocking read(2) / write(2) on an eventfd
 //   spin-park:DUR  spin for DUR (250ns, 2us, ...), then park as `futex` does
+//
+// --loop-side epoll: A (the lab's loop) receives replies as the lab's epoll
+// loop does instead — spin for the mechanism's budget, then epoll_wait on an
+// eventfd that B writes (gated: only while A has published that it sleeps;
+// condvar's lab design, classic, writes on every result), then read(2) it.
+// The lab's designs on the epoll backend are that mix, so that is their
+// yardstick; B keeps the mechanism's own wait.
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -180,6 +189,62 @@ struct EventfdChannel {
     }
 };
 
+// Epoll, the lab's loop side: the value in a word, the wake through an
+// eventfd watched by epoll, gated like FutexChannel (or not: `gated`).
+struct EpollChannel {
+    int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    alignas(64) std::atomic<std::uint32_t> word{0};
+    std::atomic<std::uint32_t> sleeping{0};  // same line: the sender reads both
+    std::int64_t spin_ns = 0;
+    bool gated = true;
+
+    EpollChannel() {
+        if (efd < 0 || epfd < 0) die(std::string("eventfd/epoll_create1: ") + std::strerror(errno));
+        epoll_event watch{};
+        watch.events = EPOLLIN;
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &watch) != 0) die(std::string("epoll_ctl: ") + std::strerror(errno));
+    }
+    ~EpollChannel() {
+        close(epfd);
+        close(efd);
+    }
+    EpollChannel(const EpollChannel&) = delete;
+    EpollChannel& operator=(const EpollChannel&) = delete;
+
+    void send(std::uint32_t v) {
+        word.store(v, std::memory_order_seq_cst);
+        if (gated && sleeping.load(std::memory_order_seq_cst) == 0) return;
+        const std::uint64_t one = 1;
+        // EAGAIN: the counter is saturated, a wake is pending anyway.
+        if (write(efd, &one, sizeof one) < 0 && errno != EAGAIN) die(std::string("eventfd write: ") + std::strerror(errno));
+    }
+    std::uint32_t receive(std::uint32_t last) {
+        std::uint32_t v = word.load(std::memory_order_acquire);
+        if (v != last) return v;
+        if (spin_ns > 0) {
+            const std::int64_t deadline = now_ns() + spin_ns;
+            do {
+                for (int i = 0; i < 64; ++i) {
+                    if ((v = word.load(std::memory_order_acquire)) != last) return v;
+                    handoff::cpu_relax();
+                }
+            } while (now_ns() < deadline);
+        }
+        for (;;) {
+            sleeping.store(1, std::memory_order_seq_cst);
+            if ((v = word.load(std::memory_order_seq_cst)) != last) break;
+            epoll_event event{};
+            if (epoll_wait(epfd, &event, 1, -1) < 0 && errno != EINTR) die(std::string("epoll_wait: ") + std::strerror(errno));
+            std::uint64_t count = 0;
+            if (read(efd, &count, sizeof count) < 0 && errno != EAGAIN) die(std::string("eventfd read: ") + std::strerror(errno));
+            if ((v = word.load(std::memory_order_acquire)) != last) break;
+        }
+        sleeping.store(0, std::memory_order_relaxed);
+        return v;
+    }
+};
+
 // ---- One run: two fresh threads, warm-up, measured trips. ----------------
 
 struct Placement {
@@ -204,8 +269,8 @@ struct Run {
 
 constexpr double time_limit_s = 10;  // per run: stops a run that cannot finish (spin, free)
 
-template <typename Channel>
-Run run_once(Channel& request, Channel& reply, const Placement& at, std::uint64_t warmup,
+template <typename Request, typename Reply>
+Run run_once(Request& request, Reply& reply, const Placement& at, std::uint64_t warmup,
              std::uint64_t count) {
     std::thread b([&] {  // echoes every value back
         pin(at.cpu_b);
@@ -245,10 +310,21 @@ Run run_once(Channel& request, Channel& reply, const Placement& at, std::uint64_
     return run;
 }
 
+// `epoll_loop`: replies reach A through an EpollChannel (--loop-side epoll),
+// gated unless `always`, spinning first for the mechanism's own budget.
 template <typename Channel>
-Run run_fresh(const Placement& at, std::uint64_t warmup, std::uint64_t count, std::int64_t spin_ns = 0) {
-    Channel request, reply;
-    if constexpr (requires { request.spin_ns; }) request.spin_ns = reply.spin_ns = spin_ns;
+Run run_fresh(const Placement& at, std::uint64_t warmup, std::uint64_t count, std::int64_t spin_ns = 0,
+              bool epoll_loop = false, bool always = false) {
+    Channel request;
+    if constexpr (requires { request.spin_ns; }) request.spin_ns = spin_ns;
+    if (epoll_loop) {
+        EpollChannel reply;
+        reply.spin_ns = spin_ns;
+        reply.gated = !always;
+        return run_once(request, reply, at, warmup, count);
+    }
+    Channel reply;
+    if constexpr (requires { reply.spin_ns; }) reply.spin_ns = spin_ns;
     return run_once(request, reply, at, warmup, count);
 }
 
@@ -270,14 +346,15 @@ std::int64_t parse_duration_ns(const std::string& text) {
 }
 
 Run run_mechanism(const std::string& mech, const Placement& at, std::uint64_t warmup,
-                  std::uint64_t count) {
+                  std::uint64_t count, bool epoll_loop) {
+    // The lab's spin design never blocks its loop: spin both ways, always.
     if (mech == "spin") return run_fresh<SpinChannel>(at, warmup, count);
-    if (mech == "futex") return run_fresh<FutexChannel>(at, warmup, count);
-    if (mech == "futex-always") return run_fresh<FutexAlwaysChannel>(at, warmup, count);
-    if (mech == "condvar") return run_fresh<CondvarChannel>(at, warmup, count);
-    if (mech == "eventfd") return run_fresh<EventfdChannel>(at, warmup, count);
+    if (mech == "futex") return run_fresh<FutexChannel>(at, warmup, count, 0, epoll_loop);
+    if (mech == "futex-always") return run_fresh<FutexAlwaysChannel>(at, warmup, count, 0, epoll_loop, true);
+    if (mech == "condvar") return run_fresh<CondvarChannel>(at, warmup, count, 0, epoll_loop, true);
+    if (mech == "eventfd") return run_fresh<EventfdChannel>(at, warmup, count, 0, epoll_loop);
     if (mech.rfind("spin-park:", 0) == 0) {
-        return run_fresh<FutexChannel>(at, warmup, count, parse_duration_ns(mech.substr(10)));
+        return run_fresh<FutexChannel>(at, warmup, count, parse_duration_ns(mech.substr(10)), epoll_loop);
     }
     die("unknown mechanism '" + mech +
             "': spin, futex, futex-always, condvar, eventfd, spin-park:DUR or all",
@@ -287,10 +364,13 @@ Run run_mechanism(const std::string& mech, const Placement& at, std::uint64_t wa
 void usage(int status) {
     std::printf(
         "usage: pingpong [--mech NAME|all] [--count N] [--placement same|split|free] [--repeat R]\n"
+        "                [--loop-side mirror|epoll]\n"
         "  --mech       spin, futex, futex-always, condvar, eventfd, spin-park:DUR, all (default)\n"
         "  --count      measured round trips per run (default 20000; warm-up: a tenth, at most 2000)\n"
         "  --placement  same: both threads on CPU 0; split: CPU 0 and 1 (default); free: unpinned\n"
         "  --repeat     runs per mechanism, each with fresh threads (default 3)\n"
+        "  --loop-side  mirror: A waits for replies as B waits for requests (default); epoll: as\n"
+        "               the lab's epoll loop does (spin for the budget, epoll_wait on an eventfd)\n"
         "Prints one line per mechanism: ns per round trip, median and min-max of the runs.\n");
     std::exit(status);
 }
@@ -302,6 +382,7 @@ int main(int argc, char** argv) {
     std::string placement = "split";
     std::uint64_t count = 20000;
     int repeat = 3;
+    bool epoll_loop = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "-h" || arg == "--help") usage(0);
@@ -312,6 +393,9 @@ int main(int argc, char** argv) {
             mech = value;
         } else if (arg == "--placement") {
             placement = value;
+        } else if (arg == "--loop-side") {
+            if (value != "mirror" && value != "epoll") die("--loop-side: mirror or epoll", 2);
+            epoll_loop = value == "epoll";
         } else if (arg == "--count") {
             count = std::strtoull(value.c_str(), &end, 10);
             if (*end != '\0' || count == 0 || count > 1'000'000'000) die("--count: 1 to 10^9", 2);
@@ -336,10 +420,10 @@ int main(int argc, char** argv) {
     for (const std::string& m : mechs) {  // refuse a bad name before any output
         const bool known = m == "spin" || m == "futex" || m == "futex-always" || m == "condvar" ||
                            m == "eventfd" || (m.rfind("spin-park:", 0) == 0 && parse_duration_ns(m.substr(10)) >= 0);
-        if (!known) run_mechanism(m, at, 0, 0);  // dies with the list of mechanisms
+        if (!known) run_mechanism(m, at, 0, 0, false);  // dies with the list of mechanisms
     }
 
-    std::printf("%-16s %-9s %11s %14s %12s %12s\n", "mechanism", "placement", "round_trips",
+    std::printf("%-16s %-9s %-10s %11s %14s %12s %12s\n", "mechanism", "placement", "loop_side", "round_trips",
                 "ns/trip median", "min", "max");
     for (const std::string& m : mechs) {
         // Two spinners on one CPU: each trip waits for the spinner holding the
@@ -351,14 +435,15 @@ int main(int argc, char** argv) {
         std::vector<double> ns;
         std::uint64_t trips = n;
         for (int r = 0; r < repeat; ++r) {
-            const Run run = run_mechanism(m, at, warmup, n);
+            const Run run = run_mechanism(m, at, warmup, n, epoll_loop);
             ns.push_back(run.ns_per_trip);
             trips = std::min(trips, run.trips);
         }
         std::sort(ns.begin(), ns.end());
         const std::size_t mid = ns.size() / 2;
         const double median = ns.size() % 2 == 1 ? ns[mid] : (ns[mid - 1] + ns[mid]) / 2;
-        std::printf("%-16s %-9s %11llu %14.0f %12.0f %12.0f%s\n", m.c_str(), at.name,
+        std::printf("%-16s %-9s %-10s %11llu %14.0f %12.0f %12.0f%s\n", m.c_str(), at.name,
+                    m == "spin" ? "spin" : epoll_loop ? "epoll" : "mirror",
                     static_cast<unsigned long long>(trips), median, ns.front(), ns.back(),
                     capped           ? "  (capped at 50 trips: two spinners on one CPU)"
                     : trips < n      ? "  (stopped at the 10 s limit)"
