@@ -130,10 +130,12 @@ struct SlotAllocator {
 // Does the loop's side of `design` need the inbox and the drain handler?
 // Classic (every result wakes, no loop-spin) and impl=native use asio's own
 // post per result. A native design ignores the other axes, as its spelling
-// ("impl=native") says.
+// ("impl=native") says. Results left in place are polled, which only the
+// inbox's drain does.
 bool uses_inbox(const Design* design) {
     return design != nullptr && design->impl == Design::Impl::lab &&
-           (design->wake == Design::Wake::gated || design->loop_spin != Design::LoopSpin::none);
+           (design->wake == Design::Wake::gated || design->loop_spin != Design::LoopSpin::none ||
+            design->queue == Design::Queue::inplace);
 }
 
 class AsioLoop final : public Loop {

@@ -336,8 +336,10 @@ public:
     explicit UvLoop(const LoopOptions& options)
         : sink_(*options.sink),
           gate_(options.design),
+          // Results left in place are polled, which only the hooks do.
           hooks_(gate_.gated() ||
-                 (options.design != nullptr && options.design->loop_spin != Design::LoopSpin::none)) {
+                 (options.design != nullptr && (options.design->loop_spin != Design::LoopSpin::none ||
+                                                options.design->queue == Design::Queue::inplace))) {
         if (const int rc = uv_loop_init(&loop_); rc != 0) fail("uv_loop_init", rc);
         loop_.data = this;  // every callback finds the UvLoop through its handle's loop
         // Referenced (the default), so it alone keeps uv_run from returning

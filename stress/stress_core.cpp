@@ -197,12 +197,19 @@ struct Segment {
 // machine is busy), sleep0's timer slack, short sleeps and spins — come in
 // many short segments, so every mix recurs often and `make stress` stays
 // within minutes.
+// A design with a side that never sleeps (spin, inplace): on one CPU it
+// would wait a time slice per call.
+bool never_sleeps(const Combination& combination) {
+    if (combination.target != TargetKind::dedicated) return false;
+    const Design design = parse_design(combination.design);
+    return design.wait == Design::Wait::spin || design.loop_spin == Design::LoopSpin::forever;
+}
+
 std::vector<Segment> plan_segments(const Combination& combination, std::uint64_t calls, Random& random,
                                    const std::vector<int>& online) {
-    const bool spin = combination.target == TargetKind::dedicated && combination.design == "spin";
+    const bool spin = never_sleeps(combination);
     std::vector<std::string> placements = {"free", "same"};
     if (online.size() >= 2) placements.push_back("split");
-    // `spin` never sleeps: on one CPU it would wait a time slice per call.
     if (spin) placements = {"split"};
 
     std::vector<Segment> segments;
@@ -518,7 +525,7 @@ std::string Combination::name() const {
 std::vector<Combination> main_combinations(const std::vector<const Backend*>& backends) {
     std::vector<Combination> all;
     for (const Backend* backend : backends) {
-        for (const char* design : {"classic", "futex-gated", "spin-park:2us", "adaptive", "spin"}) {
+        for (const char* design : {"classic", "futex-gated", "spin-park:2us", "adaptive", "spin", "inplace"}) {
             all.push_back({backend, TargetKind::dedicated, design});
         }
         all.push_back({backend, TargetKind::pool, ""});
@@ -540,9 +547,9 @@ Result run_combination(const Combination& combination, const Options& options) {
         return result;
     }
     const std::vector<int> online = online_cpus();
-    if (combination.target == TargetKind::dedicated && combination.design == "spin" && online.size() < 2) {
+    if (never_sleeps(combination) && online.size() < 2) {
         result.skipped = true;
-        result.message = "spin needs two online CPUs (it never sleeps)";
+        result.message = combination.design + " needs two online CPUs (a side never sleeps)";
         return result;
     }
     std::optional<Design> design;

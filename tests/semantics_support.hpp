@@ -1,6 +1,7 @@
 // Shared by the tests of failures, timeouts and shutdown: which configurations
 // to run them on (every backend x target, and the designs that change the
-// loop's or the worker's side: classic, spin, adaptive, native), and how many
+// loop's or the worker's side: classic, gated, spin through a ring and in
+// place, adaptive, native), and how many
 // calls a work modifier picks among the measured ones.
 #pragma once
 
@@ -27,7 +28,7 @@ inline std::vector<Shape> every_shape() {
     for (const Backend* backend : all_backends()) {
         const std::string name(backend->name);
         all.push_back({name, TargetKind::pool, ""});
-        for (const char* design : {"classic", "futex-gated", "spin", "adaptive", "native"}) {
+        for (const char* design : {"classic", "futex-gated", "spin", "inplace", "adaptive", "native"}) {
             all.push_back({name, TargetKind::dedicated, design});
         }
     }

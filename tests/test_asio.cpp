@@ -308,7 +308,9 @@ TEST(AsioDesigns, EveryLoopSideDeliversEveryCall) {
         {"futex-gated,wake=always,loop-spin=2us", "asio::post of a drain"},
         {"futex-gated,wake=always,loop-spin=forever", "asio::post of a drain"},
         // A lab worker, but the loop's side is classic: one post per result.
-        {"futex-gated,wake=always", "asio::post"},
+        {"futex-gated,wake=always,queue=spsc", "asio::post"},
+        // ... unless the results stay in place: only the drain polls them.
+        {"futex-gated,wake=always", "asio::post of a drain"},
         {"native", "asio::post"},
     };
     for (const auto& c : cases) {

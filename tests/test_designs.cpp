@@ -21,7 +21,7 @@ namespace {
 TEST(DesignSpec, PresetsExpandAndOverride) {
     EXPECT_EQ(parse_design("classic").describe(), "queue=mutex,wait=condvar,wake=always,loop-spin=0,batch=off");
     const Design gated = parse_design("futex-gated");
-    EXPECT_EQ(gated.queue, Design::Queue::spsc);
+    EXPECT_EQ(gated.queue, Design::Queue::inplace);
     EXPECT_EQ(gated.wait, Design::Wait::futex);
     EXPECT_EQ(gated.wake, Design::Wake::gated);
     const Design park = parse_design("spin-park:5us");
@@ -48,7 +48,7 @@ TEST(DesignSpec, PresetsExpandAndOverride) {
 
 TEST(DesignSpec, RejectsWhatItCannotMean) {
     for (const char* bad : {"", "nope", "queue=ring", "wait=sleepy", "wait=spin-park:", "wait=spin-park:5",
-                            "wake=sometimes", "loop-spin=fast", "batch=maybe", "ring=pipe", "impl=magic",
+                            "wake=sometimes", "loop-spin=fast", "queue=inline", "batch=maybe", "ring=pipe", "impl=magic",
                             "colour=blue", "classic,spin", "classic,=x", "spin-park:-1us"}) {
         EXPECT_THROW(parse_design(bad), std::invalid_argument) << bad;
     }
@@ -237,8 +237,8 @@ INSTANTIATE_TEST_SUITE_P(Designs, GateStress,
                          testing::Combine(testing::Values("futex-gated", "eventfd", "adaptive", "spin-park:2us",
                                                           "queue=mutex,wait=condvar,wake=gated",
                                                           "queue=mutex,wait=futex,batch=on",
-                                                          "futex-gated,queue=inplace",
-                                                          "adaptive,queue=spsc"),
+                                                          "futex-gated,queue=spsc", "eventfd,queue=spsc",
+                                                          "adaptive,queue=spsc", "spin-park:2us,queue=spsc"),
                                           testing::Values(1u, 64u)),
                          [](const auto& param_info) {
                              std::string name = std::get<0>(param_info.param) + "_" +

@@ -42,7 +42,7 @@ struct LoopCase {
 std::vector<LoopCase> every_loop() {
     std::vector<LoopCase> all;
     for (const Backend* b : all_backends()) {
-        for (const char* design : {"classic", "futex-gated", "spin", "adaptive", "spin-park:2us"}) {
+        for (const char* design : {"classic", "futex-gated", "spin", "inplace", "adaptive", "spin-park:2us"}) {
             all.push_back({std::string(b->name), design});
         }
     }
