@@ -134,6 +134,10 @@ Comparison compare_results(const ResultFile& a, const ResultFile& b, double alph
         }
         b_used[match] = true;
         const ResultRow& row_b = b.rows[match];
+        if (!row_a.mechanism.empty() && !row_b.mechanism.empty() && row_a.mechanism != row_b.mechanism) {
+            c.mechanism_differences.push_back(
+                fmt::format("{}: A {}; B {}", row_a.label(), row_a.mechanism, row_b.mechanism));
+        }
         if (row_a.ok() && row_b.ok()) {
             c.rows.push_back(compare_rows(row_a, row_b, alpha));
         } else {

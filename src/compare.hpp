@@ -44,6 +44,9 @@ struct Comparison {
     ResultContext a_context, b_context;
     double alpha = 0.05;
     std::vector<std::string> context_differences;  // "host lab vs vm", ...
+    // Matched rows whose calls travelled differently under the same names
+    // (a preset redefined between versions): "LABEL: A ...; B ...".
+    std::vector<std::string> mechanism_differences;
     std::vector<RowComparison> rows;                // in A's order
     std::vector<NotCompared> not_ok;
     std::vector<ResultRow> only_a, only_b;          // no match on the other side

@@ -71,6 +71,9 @@ std::vector<std::string> warnings(const Comparison& c) {
                                     "with the code",
                                     fmt::join(c.context_differences, "; ")));
     }
+    for (const std::string& difference : c.mechanism_differences) {
+        notes.push_back("the same name, another mechanism (the ratio compares two designs): " + difference);
+    }
     std::size_t too_few = 0;
     double worst_min_p = 0;
     for (const RowComparison& row : c.rows) {
@@ -252,6 +255,7 @@ void write_json(std::ostream& out, const Comparison& c) {
         {"a", file(c.a_name, c.a_context)},
         {"b", file(c.b_name, c.b_context)},
         {"context_differences", c.context_differences},
+        {"mechanism_differences", c.mechanism_differences},
         {"rows", std::move(rows)},
         {"not_compared", std::move(not_ok)},
         {"only_in_a", unmatched(c.only_a)},

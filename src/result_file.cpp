@@ -131,6 +131,7 @@ ResultRow read_row(std::string_view name, const Json& value, std::size_t index) 
     row.placement = r.find("placement") == nullptr ? "free" : r.text("placement");
     row.status = r.text("status");
     row.reason = r.text("reason", false);
+    row.mechanism = r.text("mechanism", false);
     row.inflight = r.count("inflight");
     row.calls = r.count("calls");
 

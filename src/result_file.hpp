@@ -47,6 +47,9 @@ struct ResultRow {
     std::uint64_t calls = 0;
     std::string status;  // "ok", "failed", "unavailable", or whatever a newer writer says
     std::string reason;  // empty when absent
+    // How the calls travelled ("lab worker: queue=inplace,..."; empty when
+    // absent): a preset's name can mean another design in another version.
+    std::string mechanism;
     std::vector<ResultRun> runs;
 
     bool ok() const { return status == "ok" && !runs.empty(); }

@@ -179,6 +179,26 @@ TEST(Compare, WarnsWhenTheContextsDiffer) {
         << out.str();
 }
 
+// A preset redefined between versions (futex-gated moved from the ring to
+// in place): the names match, the designs do not, and the report says so.
+TEST(Compare, WarnsWhenAMatchedRowTravelledByAnotherMechanism) {
+    Report a = report_a();
+    Report b = report_b();
+    a.rows[0].mechanism = "lab worker: queue=spsc,wait=futex";
+    b.rows[3].mechanism = "lab worker: queue=inplace,wait=futex";
+    a.rows[1].mechanism = b.rows[2].mechanism = "uv_queue_work";  // the same: no warning
+    const Comparison c = compared(a, b);
+    ASSERT_EQ(c.mechanism_differences.size(), 1u);
+    EXPECT_EQ(c.mechanism_differences[0],
+              "epoll dedicated classic free: A lab worker: queue=spsc,wait=futex; B lab worker: queue=inplace,wait=futex");
+    std::ostringstream out;
+    write_comparison(out, c, CompareFormat::table);
+    EXPECT_NE(out.str().find("warning: the same name, another mechanism"), std::string::npos) << out.str();
+    // Files from before the key was written compare without the warning.
+    a.rows[0].mechanism.clear();
+    EXPECT_TRUE(compared(a, b).mechanism_differences.empty());
+}
+
 TEST(Compare, JsonAndMarkdownCarryTheSameFindings) {
     const Comparison c = compared(report_a(), report_b());
     std::ostringstream json_out, markdown_out;
