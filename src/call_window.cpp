@@ -22,18 +22,23 @@ Call* CallWindow::prepare(std::uint64_t seq, std::int64_t now_ns) {
     if (free_.empty()) return nullptr;
     const std::uint32_t slot = free_.back();
     free_.pop_back();
+    phase_[slot] = Phase::awaited;
+    ++awaited_;
+    // Everything computed first, then written in one burst: the call's line
+    // may be polled by a worker on another CPU (queue=inplace), and each
+    // store that finds the line taken back must fetch it again.
+    const std::uint64_t arg = argument_for(seq);
+    const int loop_cpu = sched_getcpu();
     Call& call = calls_[slot];
+    if (call.error) call.error = nullptr;  // a store only when it held one
     call.seq = seq;
     call.sent_ns = now_ns;
-    call.arg = argument_for(seq);
+    call.arg = arg;
     call.result = 0;
     call.status = CallStatus::pending;
     call.state = static_cast<std::uint8_t>(CallState::queued);  // published by the submit
-    call.error = nullptr;
     call.worker_cpu = -1;
-    call.loop_cpu = sched_getcpu();
-    phase_[slot] = Phase::awaited;
-    ++awaited_;
+    call.loop_cpu = loop_cpu;
     return &call;
 }
 

@@ -46,7 +46,12 @@ bool spin_until(Ready&& ready, std::int64_t budget_ns, std::int64_t* waited_ns =
 // probed again now and then, so a placement that changes is noticed.
 class AdaptiveSpin {
 public:
-    static constexpr std::int64_t initial_ns = 4'000;
+    // The ski-rental rule: spin about as long as a sleep and its wake-up
+    // would cost, and the spin never costs more than twice the best choice
+    // made in hindsight. A cross-CPU wake-up costs ~11 us on this VM; with
+    // 4 us, the short hiccups of a shared machine (5-10 us) made about 1% of
+    // calls sleep at split, each then paying that wake-up (+10% per call).
+    static constexpr std::int64_t initial_ns = 10'000;
     static constexpr std::int64_t max_ns = 64'000;
     static constexpr std::int64_t min_ns = 250;
     static constexpr unsigned probe_every = 32;

@@ -204,11 +204,17 @@ void Executor::run(Call& call) const noexcept {
     // Lost to a cancel: the loop gave up on the call while it was queued.
     // Nothing of it is touched; it goes back as it came.
     if (cancellable_ && !call.try_start()) return;
-    call.worker_cpu = sched_getcpu();
+    // The results are written together after the work: the loop may be
+    // polling this call's line (queue=inplace), and a store that finds the
+    // line taken back must fetch it again.
+    const int cpu = sched_getcpu();
     try {
-        call.result = work_.perform(call.arg);
+        const std::uint64_t result = work_.perform(call.arg);
+        call.worker_cpu = cpu;
+        call.result = result;
         call.status = CallStatus::ok;
     } catch (...) {
+        call.worker_cpu = cpu;
         call.error = std::current_exception();
         call.status = CallStatus::failed;
     }
