@@ -137,8 +137,19 @@ void DesignedWorker::wait_for_work(int peer_cpu) {
             if (adaptive) adaptive_.won(waited);
             return;
         }
-        if (design_.wait == Design::Wait::adaptive) adaptive_.lost(budget);
+        if (adaptive) {
+            // A lost spin: how long the whole wait lasts decides the next budget.
+            const std::int64_t slept_from = monotonic_ns();
+            sleep_until_work();
+            adaptive_.lost(budget, budget + (monotonic_ns() - slept_from));
+            return;
+        }
     }
+    sleep_until_work();
+}
+
+void DesignedWorker::sleep_until_work() {
+    const auto ready = [this] { return has_work() || stopping_.load(std::memory_order_seq_cst); };
     // Publish that we sleep, then look once more: the other half of the gate.
     sleeping_.store(1, std::memory_order_seq_cst);
     if (ready()) {

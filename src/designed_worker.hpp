@@ -44,6 +44,7 @@ private:
     bool has_work() const;    // worker: seq_cst check for the gate
     void finish(Call& call);  // worker: hands the call back to the loop
     void wait_for_work(int peer_cpu);
+    void sleep_until_work();  // worker: the gate, then park() unless work came
     void park();              // worker: sleep until woken (gate already published)
     void unpark();            // loop: wake a parked worker
     std::int64_t spin_budget(int peer_cpu);

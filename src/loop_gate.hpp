@@ -44,6 +44,7 @@ public:
     // a wait that expires at once and fires the deadline.
     template <class Ready>
     bool before_block(Ready&& ready, int peer_cpu, std::int64_t deadline_ns = 0) {
+        settle_lost_spin();  // a lost spin whose wait ended without a block
         std::int64_t budget = spin_budget(peer_cpu);
         bool cut = false;  // the deadline, not the design, ends this spin
         if (budget != 0 && deadline_ns != 0) {
@@ -59,7 +60,12 @@ public:
                 if (adaptive()) adaptive_.won(waited);
                 return false;
             }
-            if (adaptive() && !cut) adaptive_.lost(budget);
+            if (adaptive() && !cut) {
+                // How long the whole wait lasts decides the next budget:
+                // known when the loop wakes (after_block).
+                lost_budget_ns_ = budget;
+                lost_at_ns_ = monotonic_ns();
+            }
         }
         if (!gated_) return !ready();
         sleeping_.store(true, std::memory_order_seq_cst);
@@ -75,6 +81,7 @@ public:
     // Loop thread, on waking: completers need not wake it while it runs.
     void after_block() noexcept {
         if (gated_) sleeping_.store(false, std::memory_order_relaxed);
+        settle_lost_spin();
     }
 
     bool gated() const noexcept { return gated_; }
@@ -82,6 +89,12 @@ public:
 
 private:
     bool adaptive() const noexcept { return spin_ == Design::LoopSpin::adaptive; }
+
+    void settle_lost_spin() noexcept {
+        if (lost_budget_ns_ == 0) return;
+        adaptive_.lost(lost_budget_ns_, lost_budget_ns_ + (monotonic_ns() - lost_at_ns_));
+        lost_budget_ns_ = 0;
+    }
 
     std::int64_t spin_budget(int peer_cpu) noexcept {
         switch (spin_) {
@@ -102,6 +115,8 @@ private:
     alignas(64) const Design::LoopSpin spin_;
     const std::int64_t fixed_ns_;
     AdaptiveSpin adaptive_;
+    std::int64_t lost_budget_ns_ = 0;  // a lost spin's budget, until its wait ends
+    std::int64_t lost_at_ns_ = 0;      // when it was lost
 };
 
 }  // namespace handoff

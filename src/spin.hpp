@@ -71,9 +71,15 @@ public:
         budget_ns_ = std::clamp<std::int64_t>(std::max({budget_ns_, 2 * waited_ns, initial_ns}), min_ns, max_ns);
     }
 
-    // The spin (of `budget`) ran out and the side had to sleep.
-    void lost(std::int64_t spun_budget_ns) noexcept {
+    // The spin (of `spun_budget_ns`) ran out and the side slept; the whole
+    // wait, spin and sleep, took `waited_ns`. A wait that the largest budget
+    // would have covered — the other side preempted for a moment, a busy
+    // host — says spin longer, as won() does: its sleep cost a wake-up, far
+    // more than the spin would have. A longer one says the other side was
+    // really idle: halve, down to zero.
+    void lost(std::int64_t spun_budget_ns, std::int64_t waited_ns) noexcept {
         if (spun_budget_ns == 0) return;
+        if (waited_ns <= max_ns) return won(waited_ns);
         budget_ns_ = budget_ns_ / 2 < min_ns ? 0 : budget_ns_ / 2;
     }
 
