@@ -84,6 +84,42 @@ long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t value) {
     return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), op, value, nullptr, nullptr, 0);
 }
 
+// Waits up to `spin_ns` (0: just one look) for `word` to hold something other
+// than `last`; true with it in `v`. The clock is read every 64 spins only: a
+// read costs about as much as the cache-line transfer being waited for.
+bool spin_for_change(const std::atomic<std::uint32_t>& word, std::uint32_t last, std::int64_t spin_ns,
+                     std::uint32_t& v) {
+    if ((v = word.load(std::memory_order_acquire)) != last) return true;
+    if (spin_ns <= 0) return false;
+    const std::int64_t deadline = now_ns() + spin_ns;
+    do {
+        for (int i = 0; i < 64; ++i) {
+            if ((v = word.load(std::memory_order_acquire)) != last) return true;
+            handoff::cpu_relax();
+        }
+    } while (now_ns() < deadline);
+    return false;
+}
+
+// The receiving half of a gated channel: spin for `spin_ns`, then publish
+// `sleeping` before a last look at the word and `sleep()` (which may return
+// early: the loop looks again). The sender stores the word, then looks at
+// `sleeping` (seq_cst both sides), so a wake is never lost.
+template <class Sleep>
+std::uint32_t gated_receive(const std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& sleeping,
+                            std::uint32_t last, std::int64_t spin_ns, Sleep&& sleep) {
+    std::uint32_t v;
+    if (spin_for_change(word, last, spin_ns, v)) return v;
+    for (;;) {
+        sleeping.store(1, std::memory_order_seq_cst);
+        if ((v = word.load(std::memory_order_seq_cst)) != last) break;
+        sleep();
+        if ((v = word.load(std::memory_order_acquire)) != last) break;
+    }
+    sleeping.store(0, std::memory_order_relaxed);  // a stale 1 costs one spare wake, no more
+    return v;
+}
+
 // Futex, gated: the receiver sets `sleeping` before its last look at the word
 // and FUTEX_WAIT; the sender stores the word, then looks at `sleeping`. Both
 // sides store then load with seq_cst, so at least one sees the other: either
@@ -100,27 +136,8 @@ struct FutexChannel {
         if (sleeping.load(std::memory_order_seq_cst) != 0) futex(word, FUTEX_WAKE_PRIVATE, 1);
     }
     std::uint32_t receive(std::uint32_t last) {
-        std::uint32_t v = word.load(std::memory_order_acquire);
-        if (v != last) return v;
-        if (spin_ns > 0) {
-            // The clock is read every 64 spins only: a read costs about as
-            // much as the cache-line transfer being waited for.
-            const std::int64_t deadline = now_ns() + spin_ns;
-            do {
-                for (int i = 0; i < 64; ++i) {
-                    if ((v = word.load(std::memory_order_acquire)) != last) return v;
-                    handoff::cpu_relax();
-                }
-            } while (now_ns() < deadline);
-        }
-        for (;;) {
-            sleeping.store(1, std::memory_order_seq_cst);
-            if ((v = word.load(std::memory_order_seq_cst)) != last) break;
-            futex(word, FUTEX_WAIT_PRIVATE, last);  // returns at once if word != last
-            if ((v = word.load(std::memory_order_acquire)) != last) break;
-        }
-        sleeping.store(0, std::memory_order_relaxed);  // a stale 1 costs one spare wake, no more
-        return v;
+        // FUTEX_WAIT returns at once if the word no longer holds `last`.
+        return gated_receive(word, sleeping, last, spin_ns, [&] { futex(word, FUTEX_WAIT_PRIVATE, last); });
     }
 };
 
@@ -220,28 +237,12 @@ struct EpollChannel {
         if (write(efd, &one, sizeof one) < 0 && errno != EAGAIN) die(std::string("eventfd write: ") + std::strerror(errno));
     }
     std::uint32_t receive(std::uint32_t last) {
-        std::uint32_t v = word.load(std::memory_order_acquire);
-        if (v != last) return v;
-        if (spin_ns > 0) {
-            const std::int64_t deadline = now_ns() + spin_ns;
-            do {
-                for (int i = 0; i < 64; ++i) {
-                    if ((v = word.load(std::memory_order_acquire)) != last) return v;
-                    handoff::cpu_relax();
-                }
-            } while (now_ns() < deadline);
-        }
-        for (;;) {
-            sleeping.store(1, std::memory_order_seq_cst);
-            if ((v = word.load(std::memory_order_seq_cst)) != last) break;
+        return gated_receive(word, sleeping, last, spin_ns, [&] {
             epoll_event event{};
             if (epoll_wait(epfd, &event, 1, -1) < 0 && errno != EINTR) die(std::string("epoll_wait: ") + std::strerror(errno));
             std::uint64_t count = 0;
             if (read(efd, &count, sizeof count) < 0 && errno != EAGAIN) die(std::string("eventfd read: ") + std::strerror(errno));
-            if ((v = word.load(std::memory_order_acquire)) != last) break;
-        }
-        sleeping.store(0, std::memory_order_relaxed);
-        return v;
+        });
     }
 };
 
