@@ -127,8 +127,12 @@ std::int64_t DesignedWorker::spin_budget(int peer_cpu) {
     }
 }
 
+bool DesignedWorker::work_or_stop() const {
+    return has_work() || stopping_.load(std::memory_order_seq_cst);
+}
+
 void DesignedWorker::wait_for_work(int peer_cpu) {
-    const auto ready = [this] { return has_work() || stopping_.load(std::memory_order_seq_cst); };
+    const auto ready = [this] { return work_or_stop(); };
     if (spins(design_.wait)) {
         const std::int64_t budget = spin_budget(peer_cpu);
         const bool adaptive = design_.wait == Design::Wait::adaptive;
@@ -149,10 +153,9 @@ void DesignedWorker::wait_for_work(int peer_cpu) {
 }
 
 void DesignedWorker::sleep_until_work() {
-    const auto ready = [this] { return has_work() || stopping_.load(std::memory_order_seq_cst); };
     // Publish that we sleep, then look once more: the other half of the gate.
     sleeping_.store(1, std::memory_order_seq_cst);
-    if (ready()) {
+    if (work_or_stop()) {
         sleeping_.store(0, std::memory_order_relaxed);
         return;
     }

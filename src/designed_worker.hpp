@@ -42,6 +42,7 @@ private:
     void work();
     Call* take();             // worker: the next call (or batch), nullptr when empty
     bool has_work() const;    // worker: seq_cst check for the gate
+    bool work_or_stop() const;  // worker: has_work(), or the destructor wants it gone
     void finish(Call& call);  // worker: hands the call back to the loop
     void wait_for_work(int peer_cpu);
     void sleep_until_work();  // worker: the gate, then park() unless work came
