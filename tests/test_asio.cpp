@@ -216,13 +216,17 @@ TEST(Asio, PoolTargetRunsEveryCallExactlyOnce) {
     EXPECT_LE(registry.threads().size(), 2u);
 }
 
-TEST(Asio, DestroyWithCallsOutstandingDoesNotHang) {
+// Sends four calls of 2 ms work to a one-thread target, destroys target and
+// loop 3 ms later, and checks that each call came back exactly once and
+// quickly: by then one has finished and waits in the loop's io_context, one
+// is running, two are queued (handed back cancelled, their work unrun).
+void expect_teardown_hands_back_each_call_once(TargetKind kind, const Design* design) {
     ThreadRegistry registry;
     const Executor executor(Work::parse("sleep:2ms"), registry);
     Resubmitter sink(100);
-    auto loop = asio_backend.make_loop({.sink = &sink, .window = 4});
+    auto loop = asio_backend.make_loop({.sink = &sink, .window = 4, .design = design});
     auto target = loop->make_target(
-        {.kind = TargetKind::pool, .threads = 1, .window = 4, .executor = &executor});
+        {.kind = kind, .design = design, .threads = 1, .window = 4, .executor = &executor});
     sink.loop = loop.get();
     sink.target = target.get();
     std::vector<Call> calls(4);
@@ -230,9 +234,7 @@ TEST(Asio, DestroyWithCallsOutstandingDoesNotHang) {
         calls[slot].slot = slot;
         sink.send(calls[slot]);
     }
-    // Never run: by now one call has finished and waits in the io_context, one
-    // is sleeping on the pool thread, two are queued. Each comes back exactly
-    // once (the queued ones cancelled, unrun) without running the queued work.
+    // Never run: the loop delivers nothing until teardown.
     std::this_thread::sleep_for(3ms);
     const auto start = std::chrono::steady_clock::now();
     sink.target = nullptr;  // nothing is resubmitted while tearing down
@@ -241,6 +243,10 @@ TEST(Asio, DestroyWithCallsOutstandingDoesNotHang) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
     EXPECT_EQ(sink.delivered, 4u);
     for (std::uint64_t seq = 0; seq < 4; ++seq) EXPECT_EQ(sink.seen[seq], 1) << seq;
+}
+
+TEST(Asio, DestroyWithCallsOutstandingDoesNotHang) {
+    expect_teardown_hands_back_each_call_once(TargetKind::pool, nullptr);
 }
 
 TEST(Asio, DedicatedTargetIsTheLabWorker) {
@@ -530,31 +536,8 @@ TEST(AsioNative, WorkerIoContextRunsEveryCallExactlyOnce) {
 }
 
 TEST(AsioNative, DestroyWithCallsQueuedDoesNotHang) {
-    ThreadRegistry registry;
-    const Executor executor(Work::parse("sleep:2ms"), registry);
-    Resubmitter sink(100);
     const Design design = parse_design("native");
-    auto loop = asio_backend.make_loop({.sink = &sink, .window = 4, .design = &design});
-    auto target = loop->make_target(
-        {.kind = TargetKind::dedicated, .design = &design, .window = 4, .executor = &executor});
-    sink.loop = loop.get();
-    sink.target = target.get();
-    std::vector<Call> calls(4);
-    for (std::uint32_t slot = 0; slot < 4; ++slot) {
-        calls[slot].slot = slot;
-        sink.send(calls[slot]);
-    }
-    // Never run: one call finished and waits in the loop's io_context, one
-    // sleeps on the worker, two are queued in the worker's io_context. Each
-    // comes back exactly once (the queued ones cancelled, unrun).
-    std::this_thread::sleep_for(3ms);
-    const auto start = std::chrono::steady_clock::now();
-    sink.target = nullptr;  // nothing is resubmitted while tearing down
-    target.reset();
-    loop.reset();
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
-    EXPECT_EQ(sink.delivered, 4u);
-    for (std::uint64_t seq = 0; seq < 4; ++seq) EXPECT_EQ(sink.seen[seq], 1) << seq;
+    expect_teardown_hands_back_each_call_once(TargetKind::dedicated, &design);
 }
 
 }  // namespace

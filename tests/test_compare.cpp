@@ -16,25 +16,12 @@
 
 #include "compare.hpp"
 #include "handoff/report.hpp"
+#include "synthetic_runs.hpp"
 
 namespace handoff {
 namespace {
 
-// A run of `calls` calls at `ns_per_call` of wall time; CPU figures in fixed
-// proportion to it, latency p99 at twice it.
-Measurement run_of(std::uint64_t calls, double ns_per_call) {
-    Measurement m;
-    m.calls = calls;
-    m.wall_s = ns_per_call * double(calls) / 1e9;
-    m.cpu_total_s = m.wall_s;
-    m.cpu_loop_s = m.wall_s / 2;
-    m.cpu_worker_s = m.wall_s / 4;
-    m.latency.samples = calls;
-    m.latency.p50_ns = std::int64_t(ns_per_call);
-    m.latency.p99_ns = std::int64_t(2 * ns_per_call);
-    m.latency.max_ns = std::int64_t(4 * ns_per_call);
-    return m;
-}
+using testing_support::synthetic_run;
 
 // A row whose runs take `ns_per_call[i]` each; run sizes differ (1000, 2000,
 // 500, ...) so only per-call values make the runs comparable.
@@ -48,7 +35,7 @@ RowResult row(const std::string& backend, TargetKind target, const std::vector<d
     r.status = status;
     if (status != RowStatus::ok) r.reason = "lost wake-up";
     const std::uint64_t sizes[] = {1000, 2000, 500, 4000, 250};
-    for (std::size_t i = 0; i < ns_per_call.size(); ++i) r.runs.push_back(run_of(sizes[i % 5], ns_per_call[i]));
+    for (std::size_t i = 0; i < ns_per_call.size(); ++i) r.runs.push_back(synthetic_run(sizes[i % 5], ns_per_call[i]));
     return r;
 }
 

@@ -13,28 +13,13 @@
 #include <string>
 
 #include "handoff/report.hpp"
+#include "synthetic_runs.hpp"
 #include "plot.hpp"
 
 namespace handoff {
 namespace {
 
-Measurement run_of(std::uint64_t calls, double ns_per_call, bool latency = true) {
-    Measurement m;
-    m.calls = calls;
-    m.wall_s = ns_per_call * double(calls) / 1e9;
-    m.cpu_total_s = m.wall_s;
-    m.cpu_loop_s = m.wall_s / 2;
-    m.cpu_worker_s = m.wall_s / 4;
-    if (latency) {
-        m.latency.samples = calls;
-        m.latency.p50_ns = std::int64_t(ns_per_call);
-        m.latency.p90_ns = std::int64_t(2 * ns_per_call);
-        m.latency.p99_ns = std::int64_t(4 * ns_per_call);
-        m.latency.p999_ns = std::int64_t(8 * ns_per_call);
-        m.latency.max_ns = std::int64_t(16 * ns_per_call);
-    }
-    return m;
-}
+using testing_support::synthetic_run;
 
 RowResult row(const std::string& backend, TargetKind target, std::vector<Measurement> runs,
               RowStatus status = RowStatus::ok) {
@@ -51,11 +36,12 @@ Report sample() {
     Report report;
     report.context.date = "2026-11-29T12:00:00Z";
     report.context.host = "lab";
-    RowResult baseline = row("inline", TargetKind::dedicated, {run_of(1000, 4, false)});
+    RowResult baseline = row("inline", TargetKind::dedicated, {synthetic_run(1000, 4, false)});
     baseline.config.backend = "inline";
     report.rows.push_back(baseline);
-    report.rows.push_back(row("epoll", TargetKind::dedicated, {run_of(1000, 2000), run_of(500, 3000), run_of(2000, 2500)}));
-    report.rows.push_back(row("uv", TargetKind::pool, {run_of(1000, 60000)}));
+    report.rows.push_back(row("epoll", TargetKind::dedicated,
+                              {synthetic_run(1000, 2000), synthetic_run(500, 3000), synthetic_run(2000, 2500)}));
+    report.rows.push_back(row("uv", TargetKind::pool, {synthetic_run(1000, 60000)}));
     report.rows.push_back(row("asio", TargetKind::pool, {}, RowStatus::failed));
     return report;
 }
