@@ -226,7 +226,6 @@ public:
     void set_poller(CompletionPoller* poller) override {
         if (!inbox_path_) throw Unsupported("asio posts each result on this design: it has no inbox to poll");
         inbox_.attach(poller);
-        polling_ = poller != nullptr;
     }
 
     std::string wake_mechanism() const override {
@@ -285,7 +284,7 @@ private:
             loop->sink_.on_deadline();
             // A polled target whose loop spins forever never wakes it (see
             // DesignedWorker): the drain the deadline ended is posted again here.
-            if (loop->polling_ && loop->gate_.spins_forever() && loop->gate_.should_wake()) loop->post_drain();
+            if (loop->inbox_.polled() && loop->gate_.spins_forever() && loop->gate_.should_wake()) loop->post_drain();
         }
 
         AsioLoop* loop;
@@ -312,7 +311,6 @@ private:
     CallSink& sink_;
     const bool inbox_path_;
     bool stop_called_ = false;  // loop thread only
-    bool polling_ = false;      // loop thread only: a poller is attached
     std::atomic<bool> stop_requested_{false};
     CompletionInbox inbox_;
     LoopGate gate_;

@@ -31,6 +31,7 @@ public:
     // finished (nullptr: no poller). The target attaches itself when it is
     // built and detaches before it goes.
     void attach(CompletionPoller* poller) noexcept { poller_ = poller; }
+    bool polled() const noexcept { return poller_ != nullptr; }  // loop thread
 
     // Any thread. Returns true when the inbox was empty before this push.
     bool push(Call& call) noexcept {
