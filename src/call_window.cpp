@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -36,6 +37,7 @@ Call* CallWindow::prepare(std::uint64_t seq, std::int64_t now_ns) {
     call.arg = arg;
     call.result = 0;
     call.status = CallStatus::pending;
+    call.executions = 0;
     call.state = static_cast<std::uint8_t>(CallState::queued);  // published by the submit
     call.worker_cpu = -1;
     call.loop_cpu = loop_cpu;
@@ -44,6 +46,13 @@ Call* CallWindow::prepare(std::uint64_t seq, std::int64_t now_ns) {
 
 bool CallWindow::check_result(const Call& call) {
     const bool must_fail = work_.must_fail(call.arg);
+    if ((call.status == CallStatus::ok || call.status == CallStatus::failed) && call.executions != 1) {
+        error(call.executions == 0
+                  ? fmt::format("call {} came back with a result, but its work never ran", call.seq)
+                  : fmt::format("call {} ran {} times", call.seq,
+                                call.executions == UINT8_MAX ? std::string("255 or more") : std::to_string(call.executions)));
+        return false;
+    }
     switch (call.status) {
         case CallStatus::ok:
             if (must_fail) {
@@ -93,7 +102,7 @@ CallWindow::Outcome CallWindow::settle(Call& call) {
             --abandoned_;
             free_.push_back(slot);
             if (call.was_cancelled() || call.status == CallStatus::cancelled) {
-                if (call.status != CallStatus::pending && call.status != CallStatus::cancelled) {
+                if ((call.status != CallStatus::pending && call.status != CallStatus::cancelled) || call.executions != 0) {
                     error(fmt::format("call {} ran although it was cancelled", call.seq));
                     return Outcome::error;
                 }
@@ -106,7 +115,11 @@ CallWindow::Outcome CallWindow::settle(Call& call) {
     phase_[slot] = Phase::free;
     --awaited_;
     free_.push_back(slot);
-    if (call.status == CallStatus::cancelled) return Outcome::shut_down;
+    if (call.status == CallStatus::cancelled) {
+        if (call.executions == 0) return Outcome::shut_down;
+        error(fmt::format("call {} was handed back as cancelled, but its work ran", call.seq));
+        return Outcome::error;
+    }
     if (!check_result(call)) return Outcome::error;
     return call.status == CallStatus::failed ? Outcome::failed : Outcome::ok;
 }

@@ -216,65 +216,35 @@ std::string run_a(Shared& shared, std::uint64_t round_trips, int cpu_a, int cpu_
                                    : "another busy thread on one of the CPUs?");
     }
 
-    // Measured pass: nothing in the loop but the trips.
-    // B's figures come from /proc and a CPU clock system call: read outside
-    // A's own edges, so they widen B's interval by a few µs, never A's wall.
-    const std::optional<ContextSwitches> b_cs0 = thread_switches(b_tid);
-    const std::optional<std::int64_t> b_cpu0 = thread_cpu_ns(b_tid);
-    const ContextSwitches a_cs0 = this_thread_switches();
-    const std::int64_t a_cpu0 = this_thread_cpu_ns();
-    const std::int64_t wall0 = monotonic_ns();
+    // Measured pass: nothing in the loop but the trips, between the edges
+    // every row's interval has.
+    const IntervalEdge start = open_interval();
     for (std::uint64_t i = 0; i < round_trips; ++i) {
         if (!requester.trip()) return requester.error();
     }
-    const std::int64_t wall1 = monotonic_ns();
-    const std::int64_t a_cpu1 = this_thread_cpu_ns();
-    const ContextSwitches a_cs1 = this_thread_switches();
-    const std::optional<std::int64_t> b_cpu1 = thread_cpu_ns(b_tid);
-    const std::optional<ContextSwitches> b_cs1 = thread_switches(b_tid);
-    if (!b_cpu0 || !b_cpu1) return "cannot read thread B's CPU clock";
-    if (!b_cs0 || !b_cs1) return "cannot read thread B's context switches";
+    const IntervalEdge end = close_interval({b_tid});
+    out.measurement = measure_interval(start, end, {b_tid}, round_trips);
 
-    // Latency pass: one timestamp per trip (allocation before, sorting after).
-    std::vector<std::int64_t> samples(std::min(round_trips, max_latency_samples));
+    // Latency pass: one timestamp per trip into a buffer (allocated before,
+    // converted after), then into the histogram every row's latency uses.
+    std::vector<std::uint64_t> ticks(std::min(round_trips, max_latency_samples));
     const std::int64_t lat_wall0 = monotonic_ns();
     const std::uint64_t lat_ticks0 = trip_ticks();
     std::uint64_t previous = lat_ticks0;
-    for (std::int64_t& sample : samples) {
+    for (std::uint64_t& sample : ticks) {
         if (!requester.trip()) return requester.error();
         const std::uint64_t now = trip_ticks();
-        sample = std::int64_t(now - previous);
+        sample = now - previous;
         previous = now;
     }
     const std::int64_t lat_wall1 = monotonic_ns();
     const double ns_per_tick =
         previous > lat_ticks0 ? double(lat_wall1 - lat_wall0) / double(previous - lat_ticks0) : 1.0;
-
-    out.round_trips = round_trips;
+    for (const std::uint64_t sample : ticks) {
+        out.measurement.latency.record(std::int64_t(double(sample) * ns_per_tick + 0.5));
+    }
     out.cpu_a = cpu_a;
     out.cpu_b = cpu_b;
-    out.wall_s = double(wall1 - wall0) / 1e9;
-    out.cpu_a_s = double(a_cpu1 - a_cpu0) / 1e9;
-    out.cpu_b_s = double(*b_cpu1 - *b_cpu0) / 1e9;
-    auto switches = [](const ContextSwitches& from, const ContextSwitches& to) {
-        return ContextSwitches{to.voluntary - from.voluntary, to.involuntary - from.involuntary};
-    };
-    out.switches_a = switches(a_cs0, a_cs1);
-    out.switches_b = switches(*b_cs0, *b_cs1);
-    out.latency_samples = samples.size();
-    if (!samples.empty()) {
-        auto at = [&](double q) {
-            const auto k = std::size_t(q * double(samples.size() - 1));
-            std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(k), samples.end());
-            return samples[k];
-        };
-        auto ns = [&](std::int64_t ticks) { return std::int64_t(double(ticks) * ns_per_tick + 0.5); };
-        out.p50_ns = ns(at(0.50));
-        out.p90_ns = ns(at(0.90));
-        out.p99_ns = ns(at(0.99));
-        out.p999_ns = ns(at(0.999));
-        out.max_ns = ns(*std::max_element(samples.begin(), samples.end()));
-    }
     return {};
 }
 
@@ -301,7 +271,11 @@ FloorOutcome measure_floor(std::uint64_t round_trips, int cpu_a, int cpu_b) {
         std::thread b([&] { run_b(shared, cpu_b); });
         try {
             std::thread a([&] {
-                error = run_a(shared, round_trips, cpu_a, cpu_b, result);
+                try {
+                    error = run_a(shared, round_trips, cpu_a, cpu_b, result);
+                } catch (const std::exception& e) {  // the thread list or a clock unreadable
+                    error = e.what();
+                }
                 // Whatever happened, release B: the word for a waiting B, the
                 // flag for a B that is between trips or overwrote the word.
                 shared.stop.store(true, std::memory_order_release);

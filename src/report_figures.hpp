@@ -29,22 +29,41 @@ double median_over(const std::vector<Measurement>& runs, Figure figure) {
     return median(std::move(values));
 }
 
-// How a row's figure is made from its runs. Repetitions may differ by one
-// call (--count split over --repeat), so a total of a run (seconds, switch
-// counts) is first divided by that run's calls and the median of that is
-// multiplied by the row's calls (config.calls); everything else (per-call
-// figures, rates, shares, percentiles, thread counts) is a plain median.
-enum class Scale { total, plain };
+// How a row's figure is made from its repetitions (the README's rule):
+enum class Aggregate {
+    // The representative repetition's: the median run by wall per call (the
+    // lower of the middle two for an even count). Every such figure of a row
+    // comes from that one run, so the identities between them hold in the
+    // printed numbers (Other = CpuTotal - CpuEvtLoop - CpuWorker, never
+    // below zero; Wall/call = Wall / Calls).
+    representative,
+    // A count of calls (failed, timed out, ...): the sum over runs.
+    sum,
+    // From every call of every run together: latency percentiles and the
+    // maximum from the runs' histograms merged, SameCPU as a share of all
+    // the calls it was measured on.
+    pooled,
+};
 
 // One figure of a run, by the key it is printed under.
 struct FigureDef {
     std::string_view key;
-    double (*of)(const Measurement&);
-    bool integral;  // a count: printed as an integer when the median is whole
-    Scale scale = Scale::plain;
+    double (*of)(const Measurement&);  // the figure of one run (NaN: none)
+    bool integral;  // a count: printed as an integer when the value is whole
+    Aggregate aggregate;
+    // A total of the interval (seconds, switches): a run's value per call
+    // times the row's calls, so runs of unequal size are alike.
+    bool total = false;
+    double (*row_value)(const RowResult&) = nullptr;  // pooled figures
 };
 
-// A row's figure over its runs; NaN where there are no runs.
+// The row's representative repetition (see Aggregate), or nullptr when no
+// run has calls and a wall time.
+const Measurement* representative_run(const RowResult& row);
+
+// A row's figure (its `median` field holds the row's value by the figure's
+// rule: the representative run's, a sum or a pooled value) and the smallest
+// and largest of its runs' own values; NaN where there are no runs.
 struct FigureSummary {
     double median;
     double min;
@@ -54,7 +73,7 @@ FigureSummary summarize(const RowResult& row, const FigureDef& def);
 
 // The definition printed under `key`; throws std::out_of_range for an unknown key.
 const FigureDef& figure_def(std::string_view key);
-// The row's figure under `key` (its median, normalised as above).
+// The row's figure under `key`, by its rule above.
 double row_figure(const RowResult& row, std::string_view key);
 
 // Every figure in output order (wall_s ... wall_per_call_ns).

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <utility>
@@ -81,16 +83,22 @@ std::string spread_cell(const RowResult& row) {
     return warnings.spread ? fmt::format("{:.2f}x{}", *warnings.spread, warnings.mark()) : std::string("-");
 }
 
+// Other as the difference of the three printed figures beside it, so the
+// legend's identity holds to the last printed digit.
+std::string other_cell(const RowResult& row) {
+    const auto printed_ms = [&](std::string_view key) { return std::llround(row_figure(row, key) * 1e3); };
+    const long long other_ms = printed_ms("cpu_total_s") - printed_ms("cpu_loop_s") - printed_ms("cpu_worker_s");
+    return fmt::format("{}{}.{:03}", other_ms < 0 ? "-" : "", std::llabs(other_ms) / 1000, std::llabs(other_ms) % 1000);
+}
+
 std::string runs_phrase(const Report& report) {
     std::set<std::size_t> counts;
     for (const RowResult& row : report.rows) {
         if (has_figures(row)) counts.insert(row.runs.size());
     }
     if (counts.size() == 1 && *counts.begin() == 1) return "one run each";
-    if (counts.size() == 1) {
-        return fmt::format("median of {} runs, each run's total per call times the row's calls", *counts.begin());
-    }
-    return "median over runs, each run's total per call times the row's calls";
+    const std::string of = counts.size() == 1 ? fmt::format(" of {}", *counts.begin()) : "";
+    return fmt::format("all from the median run{} by Wall/call, its totals per call times the row's calls", of);
 }
 
 std::string row_label(const RowResult& row) {
@@ -180,17 +188,19 @@ Grid table_grid(const Report& report) {
         if (has_figures(row)) {
             const auto figure = [&](std::string_view key) { return row_figure(row, key); };
             line.push_back(fmt::format("{}", row.config.calls));
-            for (const char* key : {"wall_s", "cpu_total_s", "cpu_loop_s", "cpu_worker_s", "cpu_other_s"}) {
+            for (const char* key : {"wall_s", "cpu_total_s", "cpu_loop_s", "cpu_worker_s"}) {
                 line.push_back(seconds(figure(key)));
             }
+            line.push_back(other_cell(row));
             line.push_back(ns_cell(figure("wall_per_call_ns")));
             if (repeated) line.push_back(spread_cell(row));
             line.push_back(format_per_call(figure("loop_cpu_per_call_ns") / 1e9));
             line.push_back(format_per_call(figure("worker_cpu_per_call_ns") / 1e9));
             line.push_back(fmt::format("{:.2f}", figure("switches_per_call")));
-            line.push_back(row.config.is_inline() || row.config.is_floor()
+            const double same_cpu = figure("same_cpu_share");
+            line.push_back(row.config.is_inline() || row.config.is_floor() || std::isnan(same_cpu)
                                ? std::string("-")
-                               : fmt::format("{:.0f}%", 100 * figure("same_cpu_share")));
+                               : fmt::format("{:.0f}%", 100 * same_cpu));
             line.push_back(format_rate(figure("calls_per_s")));
             line.push_back(ns_cell(figure("lat_p50_ns")));
             line.push_back(ns_cell(figure("lat_p99_ns")));
@@ -209,8 +219,9 @@ Grid table_grid(const Report& report) {
 
     grid.legend = {
         "Wall, Cpu*: seconds in the measured interval (" + runs_phrase(report) +
-            "); /call: per call (median); CS/call: loop + worker context switches per call.",
-        "Other = CpuTotal - CpuEvtLoop - CpuWorker: CPU no role explains (should be near 0).",
+            "); /call: per call; CS/call: loop + worker context switches per call.",
+        "CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
+        "CpuWorker (of the figures printed): CPU of the threads no role explains.",
     };
     if (repeated) {
         grid.legend.push_back(fmt::format(
@@ -221,9 +232,9 @@ Grid table_grid(const Report& report) {
     }
     grid.legend.insert(
         grid.legend.end(),
-        {"SameCPU: share of calls whose worker ran on the CPU the loop sent from.",
-         "p50, p99: round trip of one call, sent to delivered on the loop thread (log-linear histogram, <1.6% "
-         "error)."});
+        {"SameCPU: share of the calls that ran whose worker ran on the CPU the loop sent from (all repetitions).",
+         "p50, p99: round trip of one call, sent to back on the loop thread, from every call of every repetition "
+         "(a timed-out call counts until it came back); log-linear histogram, <1.6% error."});
     if (floor != nullptr) {
         grid.legend.push_back(
             "xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest trip).");
@@ -236,6 +247,15 @@ Grid table_grid(const Report& report) {
         if (seen.insert(entry).second) grid.legend.push_back(entry.first + ": " + entry.second);
     }
     for (const RowResult& row : report.rows) {
+        if (row.runs_left_out != 0 && has_figures(row)) {
+            grid.legend.push_back(fmt::format("{}: measured in {} of {} repetitions, {} left out ({})", row_label(row),
+                                              row.runs.size(), row.runs.size() + row.runs_left_out,
+                                              row.runs_left_out, row.left_out_reason));
+        }
+        if (const std::string caveat = has_figures(row) ? assess_runs(row.runs).cpu_total_caveat : "";
+            !caveat.empty()) {
+            grid.legend.push_back(fmt::format("warning: {}: CpuTotal is not exact: {}", row_label(row), caveat));
+        }
         if (row.status == RowStatus::ok && row.errors != 0) {
             grid.legend.push_back(
                 fmt::format("warning: {}: {} calls had a wrong or missing result", row_label(row), row.errors));

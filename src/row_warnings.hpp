@@ -26,8 +26,11 @@ struct RowWarnings {
     std::optional<double> spread;  // max / min wall per call; none below two usable runs
     bool wide = false;
     bool bimodal = false;
+    // A repetition's CpuTotal could not be made exact (a thread ended inside
+    // its interval): the first such run's reason, or "".
+    std::string cpu_total_caveat;
 
-    // "wide", "bimodal": the words JSON and CSV carry.
+    // "wide", "bimodal", "cpu-total-inexact": the words JSON and CSV carry.
     std::vector<std::string> codes() const;
     // "!" wide, "~" bimodal, "!~" both, "" neither: the table's mark.
     std::string mark() const;

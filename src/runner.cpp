@@ -96,8 +96,14 @@ public:
         progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         if (outcome == Outcome::late || outcome == Outcome::reclaimed) {
             // A timed-out call came back: its slot is free for the next send.
-            late_ += outcome == Outcome::late && call.seq >= measured_from_;
-            advance(monotonic_ns());
+            // Its round trip is known now, and is at least the timeout: it
+            // goes into the latency like any call, so a stall is not hidden.
+            const std::int64_t now = monotonic_ns();
+            if (call.seq >= measured_from_) {
+                late_ += outcome == Outcome::late;
+                record(call, now);
+            }
+            advance(now);
             return;
         }
         // One clock read per call: it ends this call's round trip and starts
@@ -105,10 +111,9 @@ public:
         std::int64_t now = 0;
         if (measuring_) {
             now = monotonic_ns();
-            latency_.record(now - call.sent_ns);
+            record(call, now);
             ++delivered_;
             failed_ += outcome == Outcome::failed;
-            same_cpu_ += call.worker_cpu == call.loop_cpu;
         } else if (timeout_ns_ != 0) {
             now = monotonic_ns();
         }
@@ -129,6 +134,16 @@ public:
     const std::optional<Measurement>& measurement() const { return measurement_; }
 
 private:
+    // A measured call is back at `now`: its round trip, and where it ran
+    // (unknown for a call handed back unrun).
+    void record(const Call& call, std::int64_t now) {
+        latency_.record(now - call.sent_ns);
+        if (call.worker_cpu >= 0) {
+            ++cpu_known_;
+            same_cpu_ += call.worker_cpu == call.loop_cpu;
+        }
+    }
+
     void send(std::int64_t now) {
         Call* call = window_.prepare(next_seq_, now);
         ++next_seq_;
@@ -151,7 +166,7 @@ private:
             // Timed-out calls still out: wait for each to come back, so the
             // run ends with every call accounted for and no slot in use.
             if (window_.abandoned() == 0) {
-                measurement_->late_results = late_;
+                complete_measurement();
                 loop_->stop();
                 return;
             }
@@ -176,14 +191,22 @@ private:
         advance(monotonic_ns());
     }
 
+    // Every measured call has ended (delivered or timed out): the interval closes.
     void finish() {
         const std::vector<pid_t> workers = registry_.threads();
-        const IntervalEdge end = close_interval(start_, workers);
-        measurement_ = measure_interval(start_, end, workers, delivered_ + timed_out_, same_cpu_);
-        measurement_->latency = summarize(latency_);
+        const IntervalEdge end = close_interval(workers);
+        measurement_ = measure_interval(start_, end, workers, delivered_ + timed_out_);
         measurement_->failed_calls = failed_;
         measurement_->timed_out_calls = timed_out_;
         measurement_->cancelled_calls = cancelled_;
+    }
+
+    // Every timed-out call is back too (after the interval closed): their
+    // round trips and late results complete the figures.
+    void complete_measurement() {
+        measurement_->latency = latency_;
+        measurement_->same_cpu_calls = same_cpu_;
+        measurement_->cpu_known_calls = cpu_known_;
         measurement_->late_results = late_;
     }
 
@@ -209,7 +232,8 @@ private:
     std::uint64_t timed_out_ = 0;
     std::uint64_t cancelled_ = 0;
     std::uint64_t late_ = 0;
-    std::uint64_t same_cpu_ = 0;
+    std::uint64_t same_cpu_ = 0;   // measured calls that ran on the loop's CPU
+    std::uint64_t cpu_known_ = 0;  // measured calls whose worker CPU is known
     std::int64_t armed_ns_ = 0;    // the deadline the loop holds, 0 for none
     IntervalEdge start_;
     LatencyHistogram latency_;
@@ -349,8 +373,8 @@ RowResult run_inline(const Configuration& config, const RunLimits& limits) {
                 }
                 call(seq);
             }
-            const IntervalEdge end = close_interval(start, {});
-            row.runs.push_back(measure_interval(start, end, {}, config.calls, 0));
+            const IntervalEdge end = close_interval({});
+            row.runs.push_back(measure_interval(start, end, {}, config.calls));
             row.runs.back().failed_calls = failed;
             row.errors = errors;
         }();
@@ -405,28 +429,11 @@ RowResult run_floor(const Configuration& config) {
         row.reason = outcome.busy ? "machine busy: " + outcome.error : outcome.error;
         return row;
     }
-    const FloorResult& f = *outcome.result;
-    Measurement m;
-    m.calls = f.round_trips;
-    m.wall_s = f.wall_s;
-    m.cpu_loop_s = f.cpu_a_s;
-    m.cpu_worker_s = f.cpu_b_s;
-    m.cpu_total_s = f.cpu_a_s + f.cpu_b_s;  // the two spinning threads are the whole cost
-    m.worker_threads = 1;
-    // A spinner has no switches of its own: any here are preemptions, and
-    // a reason to distrust this floor and run again.
-    m.loop_switches = f.switches_a;
-    m.worker_switches = f.switches_b;
-    m.latency.p50_ns = f.p50_ns;
-    m.latency.p90_ns = f.p90_ns;
-    m.latency.p99_ns = f.p99_ns;
-    m.latency.p999_ns = f.p999_ns;
-    m.latency.max_ns = f.max_ns;
-    m.latency.samples = f.latency_samples;
+    Measurement m = outcome.result->measurement;
     row.config.placement.name = "split";
     row.config.placement.loop_cpu = cpu_a;
     row.config.placement.worker_cpu = cpu_b;
-    row.runs.push_back(m);
+    row.runs.push_back(std::move(m));
     return row;
 }
 

@@ -31,6 +31,16 @@ std::vector<PlannedRun> plan_runs(const std::vector<Configuration>& configs, uns
     return plan;
 }
 
+namespace {
+
+std::uint64_t measured_calls(const RowResult& row) {
+    std::uint64_t measured = 0;
+    for (const Measurement& m : row.runs) measured += m.calls;
+    return measured;
+}
+
+}  // namespace
+
 SessionOutcome run_session(const std::vector<Configuration>& configs, const SessionOptions& options) {
     const auto run_one = options.run_one
                              ? options.run_one
@@ -85,6 +95,8 @@ SessionOutcome run_session(const std::vector<Configuration>& configs, const Sess
             // the machine too busy to spin on two CPUs is left out, and the row
             // is unavailable only if no repetition could be measured.
             if (result.status == RowStatus::unavailable) {
+                ++row.runs_left_out;
+                row.left_out_reason = result.reason;
                 if (row.runs.empty()) {
                     row.status = result.status;
                     row.reason = result.reason;
@@ -116,6 +128,11 @@ SessionOutcome run_session(const std::vector<Configuration>& configs, const Sess
     }
     if (stopped()) outcome.interrupted = true;
 
+    // A row with repetitions left out holds the calls its runs measured.
+    for (RowResult& row : outcome.rows) {
+        if (row.runs_left_out != 0 && !row.runs.empty()) row.config.calls = measured_calls(row);
+    }
+
     if (outcome.interrupted) {
         for (RowResult& row : outcome.rows) {
             if (row.status != RowStatus::ok || row.runs.size() >= row.repeat) continue;
@@ -125,9 +142,7 @@ SessionOutcome run_session(const std::vector<Configuration>& configs, const Sess
                 continue;
             }
             // Figures scale to the calls actually measured, never extrapolate.
-            std::uint64_t measured = 0;
-            for (const Measurement& m : row.runs) measured += m.calls;
-            row.config.calls = measured;
+            row.config.calls = measured_calls(row);
         }
     }
     return outcome;

@@ -208,14 +208,18 @@ void Executor::run(Call& call) const noexcept {
     // polling this call's line (queue=inplace), and a store that finds the
     // line taken back must fetch it again.
     const int cpu = sched_getcpu();
+    // Saturates rather than wraps: 255 runs must not read as 0 or 1.
+    const std::uint8_t executions = std::uint8_t(call.executions + (call.executions != UINT8_MAX));
     try {
         const std::uint64_t result = work_.perform(call.arg);
         call.worker_cpu = cpu;
         call.result = result;
+        call.executions = executions;
         call.status = CallStatus::ok;
     } catch (...) {
         call.worker_cpu = cpu;
         call.error = std::current_exception();
+        call.executions = executions;
         call.status = CallStatus::failed;
     }
 }

@@ -355,6 +355,10 @@ private:
             fail(fmt::format("call seq {} ended with status {} instead of ok", call.seq, int(call.status)));
             return false;
         }
+        if (call.executions != 1) {
+            fail(fmt::format("call seq {} ran {} times instead of once", call.seq, int(call.executions)));
+            return false;
+        }
         if (call.result != expected_result(call.arg)) {
             fail(fmt::format("call seq {} returned {:#x}, expected {:#x}", call.seq, call.result,
                              expected_result(call.arg)));
@@ -377,6 +381,7 @@ private:
         call.arg = argument_for(call.seq);
         call.result = 0;
         call.status = CallStatus::pending;
+        call.executions = 0;
         call.error = nullptr;
         call.sent_ns = now;
         busy_[slot] = true;

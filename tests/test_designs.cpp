@@ -112,8 +112,8 @@ TEST_P(EveryDesign, CompletesOrIsRefusedWithAReason) {
         }
         ASSERT_EQ(row.runs.size(), 1u);
         EXPECT_EQ(row.runs[0].calls, 1500u);
-        EXPECT_EQ(row.runs[0].latency.samples, 1500u);
-        EXPECT_GE(row.runs[0].latency.max_ns, row.runs[0].latency.p50_ns);
+        EXPECT_EQ(row.runs[0].latency.count(), 1500u);
+        EXPECT_GE(row.runs[0].latency.max_ns(), row.runs[0].latency.percentile_ns(50));
         if (c.placement == "same") {
             EXPECT_EQ(row.runs[0].same_cpu_calls, 1500u);
         } else if (c.placement == "split") {

@@ -99,7 +99,7 @@ TEST_P(ErrorsCrossBack, EveryFailureReachesTheLoopThread) {
                       testing_support::count_measured(config, [&](std::uint64_t arg) { return config.work.must_fail(arg); }))
                 << work;
             EXPECT_EQ(m.timed_out_calls, 0u);
-            EXPECT_EQ(m.latency.samples, 400u);
+            EXPECT_EQ(m.latency.count(), 400u);
         }
     }
 }

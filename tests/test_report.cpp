@@ -25,6 +25,7 @@ Measurement known_run(double wall_s = 0.5) {
     m.loop_switches = {1000, 3};
     m.worker_switches = {1001, 2};
     m.same_cpu_calls = 250;
+    m.cpu_known_calls = 1000;
     m.worker_threads = 1;
     return m;
 }
@@ -70,10 +71,8 @@ std::string render(Writer writer, const Report& report) {
     return out.str();
 }
 
-TEST(Report, MedianIsTheMiddleOfThreeRuns) {
-    const std::vector<Measurement> runs{known_run(0.3), known_run(0.1), known_run(0.2)};
-    EXPECT_EQ(report_detail::median_over(runs, &Measurement::wall_s), 0.2);
-    EXPECT_EQ(report_detail::median_over(runs, &Measurement::cpu_other_s), 0.125);
+TEST(Report, MedianIsTheMiddleValue) {
+    EXPECT_EQ(report_detail::median({0.3, 0.1, 0.2}), 0.2);
     EXPECT_EQ(report_detail::median({4, 1, 3, 2}), 2.5);
     EXPECT_TRUE(std::isnan(report_detail::median({})));
 }
@@ -100,26 +99,28 @@ TEST(Report, CsvHasOneFlatLinePerRow) {
                             "loop_ivcsw", "worker_vcsw", "worker_ivcsw", "worker_threads", "same_cpu_share",
                             "wall_per_call_ns", "loop_cpu_per_call_ns", "worker_cpu_per_call_ns",
                             "switches_per_call", "calls_per_s", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns",
-                            "lat_p999_ns", "lat_max_ns", "failed_calls", "timed_out_calls", "cancelled_calls",
-                            "late_results"}) {
+                            "lat_p999_ns", "lat_max_ns", "lat_samples", "failed_calls", "timed_out_calls",
+                            "cancelled_calls", "late_results"}) {
         figures_header += fmt::format("{0},{0}_min,{0}_max,", key);
     }
     const std::string header = "backend,target,design,work,calls,repeat,inflight,threads,placement,pin,timeout_ns,mechanism," +
-                               figures_header + "spread,warnings,errors,status,reason\n";
+                               figures_header +
+                               "spread,warnings,cpu_total_caveat,runs_left_out,left_out_reason,errors,status,reason\n";
     std::string ok_figures;
     for (const char* value : {"0.5", "0.75", "0.25", "0.375", "0.125", "1000", "3", "1001", "2", "1", "0.25",
-                              "500000", "250000", "375000", "2.006", "2000", "", "", "", "", "", "0", "0", "0", "0"}) {
+                              "500000", "250000", "375000", "2.006", "2000", "", "", "", "", "", "0", "0", "0", "0",
+                              "0"}) {
         ok_figures += thrice(value) + ",";
     }
-    const std::string no_figures(25 * 3, ',');
+    const std::string no_figures(26 * 3, ',');
     const std::string expected =
         header +
         "epoll,dedicated,classic,sleep0,1000,1,1,4,free,,0,mutex fifo + condvar -> eventfd," + ok_figures +
-        ",,0,ok,\n"
+        ",,,0,,0,ok,\n"
         "uring,pool,-,sleep0,1000,1,1,4,free,,0,," + no_figures +
-        ",,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
+        ",,,0,,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
         "uv,dedicated,classic,sleep0,1000,1,1,4,free,,0,," + no_figures +
-        ",,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
+        ",,,0,,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
     EXPECT_EQ(render(write_csv, sample_report()), expected);
     EXPECT_EQ(render(write_csv, Report{}), header);
 }
@@ -130,9 +131,9 @@ TEST(Report, CsvJoinsWarningsAndGivesTheSpread) {
     report.rows[0].repeat = 2;
     report.rows[0].runs = {known_run(0.5), known_run(1.0)};  // 2x apart: wide
     const std::string text = render(write_csv, report);
-    EXPECT_NE(text.find(",2,wide,0,ok,\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(",2,wide,,0,,0,ok,\n"), std::string::npos) << text;
     report.rows[0].runs[1].same_cpu_calls = 1000;  // 25% then 100%: bimodal too
-    EXPECT_NE(render(write_csv, report).find(",2,wide;bimodal,0,ok,\n"), std::string::npos);
+    EXPECT_NE(render(write_csv, report).find(",2,wide;bimodal,,0,,0,ok,\n"), std::string::npos);
 }
 
 TEST(Report, JsonParsesBackWithNullFiguresForRowsThatAreNotOk) {
@@ -199,7 +200,7 @@ TEST(Report, JsonParsesBackWithNullFiguresForRowsThatAreNotOk) {
     EXPECT_EQ(results[2]["reason"], unavailable_reason);
 }
 
-TEST(Report, JsonFiguresAreMediansOverRuns) {
+TEST(Report, JsonFiguresAreTheMedianRunsOverRuns) {
     Report report = sample_report();
     report.rows[0].runs = {known_run(0.3), known_run(0.1), known_run(0.2)};
     const auto doc = nlohmann::json::parse(render(write_json, report));
@@ -299,12 +300,13 @@ TEST(Report, MarkdownIsAGithubTableWithTheLegend) {
         "| uv | dedicated | unavailable: disabled by HANDOFF_DISABLE_BACKENDS |  |  |  |  |  |  |  |  |  |  |  |  "
         "|  |\n"
         "\n"
-        "- Wall, Cpu*: seconds in the measured interval (one run each); /call: per call (median); CS/call: loop + "
+        "- Wall, Cpu*: seconds in the measured interval (one run each); /call: per call; CS/call: loop + "
         "worker context switches per call.\n"
-        "- Other = CpuTotal - CpuEvtLoop - CpuWorker: CPU no role explains (should be near 0).\n"
-        "- SameCPU: share of calls whose worker ran on the CPU the loop sent from.\n"
-        "- p50, p99: round trip of one call, sent to delivered on the loop thread (log-linear histogram, <1.6% "
-        "error).\n"
+        "- CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
+        "CpuWorker (of the figures printed): CPU of the threads no role explains.\n"
+        "- SameCPU: share of the calls that ran whose worker ran on the CPU the loop sent from (all repetitions).\n"
+        "- p50, p99: round trip of one call, sent to back on the loop thread, from every call of every repetition "
+        "(a timed-out call counts until it came back); log-linear histogram, <1.6% error.\n"
         "- epoll dedicated: mutex fifo + condvar -> eventfd\n";
     EXPECT_EQ(render(write_markdown, report), expected);
     std::ostringstream dispatched;
@@ -322,7 +324,7 @@ TEST(Report, RepeatedRowsShowTheirSpreadAndMarks) {
     const std::string text = render(write_table, report);
     EXPECT_NE(text.find("Spread"), std::string::npos) << text;
     EXPECT_NE(text.find("2.00x!~"), std::string::npos) << text;
-    EXPECT_NE(text.find("median of 3 runs"), std::string::npos) << text;
+    EXPECT_NE(text.find("all from the median run of 3 by Wall/call"), std::string::npos) << text;
     EXPECT_NE(text.find("! wide (above 1.5x), ~ bimodal"), std::string::npos) << text;
     EXPECT_NE(text.find("--placement same or split, or raise --repeat"), std::string::npos) << text;
     EXPECT_NE(text.find("1.560"), std::string::npos) << text;  // Wall: 0.52 s / 1000 calls x 3000

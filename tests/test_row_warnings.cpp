@@ -11,6 +11,7 @@ Measurement run(double us_per_call, double same_cpu_share, std::uint64_t calls =
     m.calls = calls;
     m.wall_s = us_per_call * 1e-6 * double(calls);
     m.same_cpu_calls = std::uint64_t(same_cpu_share * double(calls));
+    m.cpu_known_calls = calls;
     return m;
 }
 

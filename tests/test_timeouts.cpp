@@ -114,7 +114,7 @@ TEST_P(TimeoutsThroughTheRunner, EveryCallEndsExactlyOnce) {
         ASSERT_GT(slow, 0u);
         EXPECT_EQ(m.calls, 200u);
         // Each measured call ends once: delivered in time (ok or failed) or timed out.
-        EXPECT_EQ(m.latency.samples + m.timed_out_calls, 200u);
+        EXPECT_EQ(m.latency.count() + m.timed_out_calls, 200u);
         EXPECT_GE(m.timed_out_calls, slow) << "inflight " << inflight;
         // Each timed-out call came back once: cancelled unrun, or late.
         EXPECT_EQ(m.cancelled_calls + m.late_results, m.timed_out_calls) << "inflight " << inflight;
@@ -137,7 +137,7 @@ TEST_P(TimeoutsThroughTheRunner, NothingTimesOutWhenEverythingIsFast) {
     if (row.status == RowStatus::unavailable) GTEST_SKIP() << row.reason;
     ASSERT_EQ(row.status, RowStatus::ok) << row.reason;
     EXPECT_EQ(row.runs.at(0).timed_out_calls, 0u);
-    EXPECT_EQ(row.runs.at(0).latency.samples, 500u);
+    EXPECT_EQ(row.runs.at(0).latency.count(), 500u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Semantics, TimeoutsThroughTheRunner, testing::ValuesIn(testing_support::every_shape()),

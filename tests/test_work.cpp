@@ -157,34 +157,6 @@ TEST(Executor, ACancelledCallNeverRuns) {
     EXPECT_FALSE(started.try_cancel());
 }
 
-TEST(Measurement, ComputesEveryColumnFromTheEdges) {
-    IntervalEdge start, end;
-    start.wall_ns = 1'000'000'000;
-    end.wall_ns = 3'000'000'000;
-    start.process_cpu_ns = 100;
-    end.process_cpu_ns = 1'500'000'100;
-    start.loop_cpu_ns = 0;
-    end.loop_cpu_ns = 500'000'000;
-    start.loop_switches = {10, 1};
-    end.loop_switches = {30, 2};
-    start.threads[11] = {100'000'000, {5, 5}};
-    end.threads[11] = {600'000'000, {25, 6}};
-    end.threads[12] = {300'000'000, {4, 0}};  // created inside the interval
-    end.threads[13] = {999'000'000, {0, 0}};  // not a worker
-    const Measurement m = measure_interval(start, end, {11, 12}, 1000, 250);
-    EXPECT_DOUBLE_EQ(m.wall_s, 2.0);
-    EXPECT_DOUBLE_EQ(m.cpu_total_s, 1.5);
-    EXPECT_DOUBLE_EQ(m.cpu_loop_s, 0.5);
-    EXPECT_DOUBLE_EQ(m.cpu_worker_s, 0.8);
-    EXPECT_NEAR(m.cpu_other_s(), 0.2, 1e-12);
-    EXPECT_EQ(m.loop_switches.voluntary, 20u);
-    EXPECT_EQ(m.worker_switches.voluntary, 24u);
-    EXPECT_EQ(m.worker_switches.involuntary, 1u);
-    EXPECT_EQ(m.worker_threads, 2u);
-    EXPECT_DOUBLE_EQ(m.same_cpu_share(), 0.25);
-    EXPECT_THROW(measure_interval(start, end, {14}, 1, 0), std::runtime_error);  // exited worker
-}
-
 TEST(Clocks, ReadsAnotherThreadsCpuClock) {
     std::atomic<pid_t> tid{0};
     std::atomic<bool> done{false};

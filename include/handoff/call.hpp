@@ -43,8 +43,13 @@ struct alignas(64) Call {
     // A CallState, accessed through std::atomic_ref (so Call stays copyable):
     // the loop sets queued before submit; see try_start() and try_cancel().
     std::uint8_t state = static_cast<std::uint8_t>(CallState::queued);
-    // queue=inplace only: a Mailbox, through std::atomic_ref (src/inplace_worker.hpp).
+    // queue=inplace only: a Mailbox, through std::atomic_ref (src/inplace_slots.hpp).
     std::uint8_t mailbox = 0;
+    // How many times the work ran, counted by the thread that ran it (the
+    // Executor, which owns the call while it runs). The loop accepts a result
+    // only with exactly one execution, and a cancelled call only with none:
+    // a call run twice, or answered without running, fails the row.
+    std::uint8_t executions = 0;
     std::exception_ptr error;  // set when the work threw (only then: no cost otherwise)
     Call* next = nullptr;      // intrusive link for the lab's queues (no allocation)
 

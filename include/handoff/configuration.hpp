@@ -45,6 +45,10 @@ struct RowResult {
     std::uint64_t errors = 0;    // calls with a wrong, missing or duplicated result
     std::vector<Measurement> runs;  // one per repetition (ok rows have at least one)
     unsigned repeat = 1;         // repetitions asked for; fewer runs than this: interrupted
+    // The floor only: repetitions that found the machine too busy to spin on
+    // two CPUs are left out (the row keeps the others), and say so.
+    unsigned runs_left_out = 0;
+    std::string left_out_reason;  // the last one's
 };
 
 }  // namespace handoff

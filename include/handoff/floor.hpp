@@ -8,35 +8,28 @@
 #include <string>
 #include <utility>
 
-#include "handoff/clocks.hpp"
+#include "handoff/measurement.hpp"
 
 namespace handoff {
 
+// The floor measured like any row: thread A plays the loop (it opens and
+// closes the interval), thread B the worker. Every CPU figure comes from the
+// threads' own clocks (measurement.hpp), so CpuTotal holds every thread of
+// the process and Other what neither spinner explains.
 struct FloorResult {
-    std::uint64_t round_trips = 0;  // in the measured (untimed-per-trip) pass
-    int cpu_a = -1;                 // as requested; -1 = left to the scheduler
+    int cpu_a = -1;  // as requested; -1 = left to the scheduler
     int cpu_b = -1;
-    double wall_s = 0;   // CLOCK_MONOTONIC across the measured pass
-    double cpu_a_s = 0;  // thread A's own CPU clock across the same pass
-    double cpu_b_s = 0;  // thread B's CPU clock, read by A at the same edges
-    // Context switches of each thread in the pass. A spinning thread makes
-    // none of its own: any here are preemptions by other work on the machine,
-    // which also make the CPU figures fall below wall and inflate wall_s.
-    ContextSwitches switches_a;
-    ContextSwitches switches_b;
-
-    // From a second pass (at most 100000 trips) in which A takes a timestamp
-    // per trip: the TSC on x86 (about 10 ns; see src/floor.cpp), so the
-    // percentiles hold a little timing cost that wall_s / round_trips does not.
-    std::uint64_t latency_samples = 0;
-    std::int64_t p50_ns = 0;
-    std::int64_t p90_ns = 0;
-    std::int64_t p99_ns = 0;
-    std::int64_t p999_ns = 0;
-    std::int64_t max_ns = 0;
+    // calls: round trips in the measured pass. A spinning thread makes no
+    // switches of its own: any here are preemptions by other work on the
+    // machine, which also make the CPU figures fall below wall.
+    //
+    // latency: from a second pass (at most 100000 trips) in which A takes a
+    // timestamp per trip: the TSC on x86 (about 10 ns; see src/floor.cpp), so
+    // the percentiles hold a little timing cost that wall / calls does not.
+    Measurement measurement;
 
     double wall_ns_per_trip() const {
-        return round_trips == 0 ? 0.0 : wall_s * 1e9 / double(round_trips);
+        return measurement.calls == 0 ? 0.0 : measurement.wall_s * 1e9 / double(measurement.calls);
     }
 };
 
