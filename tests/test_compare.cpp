@@ -89,12 +89,17 @@ TEST(Compare, RatiosOfPerCallMediansAndASignificantSlowdown) {
     EXPECT_DOUBLE_EQ(epoll.total_cpu.ratio, 2.0);
     EXPECT_DOUBLE_EQ(epoll.p99.ratio, 2.0);
     EXPECT_DOUBLE_EQ(epoll.wall.a * 1e-9 * 1000, 1020e-6);
-    EXPECT_EQ(epoll.runs_a, 5u);
-    EXPECT_EQ(epoll.runs_b, 5u);
+    EXPECT_EQ(epoll.runs_a, 1u);  // one file a side: the repetitions are the samples
+    EXPECT_EQ(epoll.runs_b, 1u);
+    EXPECT_EQ(epoll.unit, SampleUnit::repetitions);
+    EXPECT_EQ(epoll.samples_a, 5u);
+    EXPECT_EQ(epoll.samples_b, 5u);
     EXPECT_TRUE(epoll.exact);
     EXPECT_NEAR(epoll.p, 2.0 / 252, 1e-12);
     EXPECT_TRUE(epoll.significant);
     EXPECT_FALSE(epoll.too_few);
+    EXPECT_EQ(epoll.family, 1u);  // uv's 3 vs 3 cannot be significant: not in the family
+    EXPECT_NEAR(epoll.p_adjusted, epoll.p, 1e-15);
     EXPECT_EQ(verdict(epoll, c.alpha), "2.00x slower (p=0.008)");
 }
 
@@ -106,7 +111,7 @@ TEST(Compare, ThreeRunsEachAreTooFewToSayAnything) {
     EXPECT_TRUE(uv.too_few);
     EXPECT_FALSE(uv.significant);
     EXPECT_NEAR(uv.min_p, 0.1, 1e-12);
-    EXPECT_EQ(verdict(uv, c.alpha), "1.00x, same, too few runs (3 vs 3: p >= 0.1)");
+    EXPECT_EQ(verdict(uv, c.alpha), "1.00x, same, too few repetitions (3 vs 3: p >= 0.1)");
     // At alpha 0.2, 3 vs 3 can speak: identical medians are not significant.
     const Comparison loose = compared(report_a(), report_b(), 0.2);
     EXPECT_FALSE(loose.rows[1].too_few);
@@ -140,7 +145,7 @@ TEST(Compare, UnmatchedAndNotOkRowsAreListedNotDropped) {
         << text;
     EXPECT_NE(text.find("2.00x slower (p=0.008)"), std::string::npos) << text;
     EXPECT_NE(text.find("A: a.json (2026-11-29T12:00:00Z, host lab, handoff 0.1.0)"), std::string::npos) << text;
-    EXPECT_NE(text.find("warning: 1 of 2 configurations have too few runs"), std::string::npos) << text;
+    EXPECT_NE(text.find("warning: 1 of 2 configurations have too few samples"), std::string::npos) << text;
     EXPECT_EQ(text.find("different environments"), std::string::npos) << text;
 }
 
@@ -192,12 +197,16 @@ TEST(Compare, JsonAndMarkdownCarryTheSameFindings) {
     write_comparison(json_out, c, CompareFormat::json);
     write_comparison(markdown_out, c, CompareFormat::markdown);
     const auto doc = nlohmann::json::parse(json_out.str());
-    EXPECT_EQ(doc.at("schema"), "handoff-compare/1");
+    EXPECT_EQ(doc.at("schema"), "handoff-compare/2");
     ASSERT_EQ(doc.at("rows").size(), 2u);
     EXPECT_EQ(doc["rows"][0]["backend"], "epoll");
     EXPECT_DOUBLE_EQ(doc["rows"][0]["wall_per_call_ns"]["ratio"].get<double>(), 2.0);
     EXPECT_EQ(doc["rows"][0]["significant"], true);
-    EXPECT_EQ(doc["rows"][1]["too_few_runs"], true);
+    EXPECT_EQ(doc["rows"][1]["too_few_samples"], true);
+    EXPECT_EQ(doc["rows"][0]["sample_unit"], "repetitions");
+    EXPECT_EQ(doc["rows"][0]["samples_a"], 5);
+    EXPECT_EQ(doc["a"]["runs"][0]["file"], "a.json");
+    EXPECT_EQ(doc["a"]["design"], nullptr);
     EXPECT_EQ(doc["rows"][1]["worker_cpu_per_call_ns"]["ratio"].get<double>(), 1.0);
     EXPECT_EQ(doc.at("only_in_a").size(), 1u);
     EXPECT_EQ(doc.at("only_in_b").size(), 1u);
@@ -281,13 +290,14 @@ TEST_F(CompareFiles, BadInputExitsTwoWithOneLine) {
         {{a, dir + "bad.json"}, "is not JSON: parse error at line 1"},
         {{dir + "gbench.json", b}, "is not a handoff result file (no schema, expected handoff/1)"},
         {{a, dir + "missing.json"}, "No such file or directory"},
-        {{a}, "files"},
+        {{a}, "files: expected two result files, A.json B.json (got 1)"},
         {{a, b, "--alpha", "1.5"}, "--alpha: '1.5' is not allowed"},
         {{a, b, "--alpha", "x"}, "--alpha"},
         {{a, b, "--fail-above", "0"}, "--fail-above: '0' is not allowed"},
         {{a, b, "--fail-above", "inf"}, "--fail-above"},
         {{a, b, "--format", "xml"}, "--format: 'xml' is not allowed: expected table, json or markdown"},
-        {{a, b, "--frobnicate"}, "frobnicate"},
+        {{a, b, "--frobnicate"}, "'--frobnicate' is not an option of compare"},
+        {{a, b, "--alpha"}, "--alpha: expected a value after it"},
     };
     for (const auto& [args, part] : cases) {
         const Ran ran = compare(args);
