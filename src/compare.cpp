@@ -300,7 +300,9 @@ Comparison compare_results(const CompareSide& a, const CompareSide& b, const Com
     const Matched m = match_sides(side_rows(a.files, side_predicate(a, options.filter), designs_chosen),
                                   side_rows(b.files, side_predicate(b, options.filter), designs_chosen),
                                   designs_chosen);
-    for (const auto& [row_a, row_b] : m.pairs) add_pair(c, row_a, row_b, a.files.size(), b.files.size(), designs_chosen);
+    for (const auto& [row_a, row_b] : m.pairs) {
+        add_pair(c, row_a, row_b, a.files.size(), b.files.size(), designs_chosen);
+    }
     adjust_for_multiple_rows(c.rows, c.alpha);
     c.only_a = first_rows(m.only_a);
     c.only_b = first_rows(m.only_b);
@@ -476,15 +478,14 @@ std::optional<Gate> parse_gate(const Arguments& args) {
 // A filter that keeps no row of any run is a typo, not a comparison.
 void check_filter_matches(const RowFilter& filter, const Request& request, const Arguments& args) {
     if (filter.empty()) return;
+    const auto passes = [&](const ResultRow& row) { return filter.matches(row); };
     for (const CompareSide* side : {&request.a, &request.b}) {
         for (const ResultFile& file : side->files) {
-            if (std::any_of(file.rows.begin(), file.rows.end(), [&](const ResultRow& r) { return filter.matches(r); })) {
-                return;
-            }
+            if (std::any_of(file.rows.begin(), file.rows.end(), passes)) return;
         }
     }
-    throw UsageError(fmt::format("--filter: '{}' matches no row of the files", printable(fmt::format(
-                                                                                   "{}", fmt::join(args.filters, ",")))));
+    const std::string typed = fmt::format("{}", fmt::join(args.filters, ","));
+    throw UsageError(fmt::format("--filter: '{}' matches no row of the files", printable(typed)));
 }
 
 // Checks every value, then reads the files; throws UsageError or ResultFileError.

@@ -21,58 +21,27 @@
 namespace handoff {
 namespace {
 
-using testing_support::synthetic_run;
-
-// A row whose runs take `ns_per_call[i]` each; run sizes differ (1000, 2000,
-// 500, ...) so only per-call values make the runs comparable.
-RowResult row(const std::string& backend, TargetKind target, const std::vector<double>& ns_per_call,
-              RowStatus status = RowStatus::ok) {
-    RowResult r;
-    r.config.backend = backend;
-    r.config.target = target;
-    r.config.work = Work::parse("none");
-    r.config.calls = 1000;
-    r.status = status;
-    if (status != RowStatus::ok) r.reason = "lost wake-up";
-    const std::uint64_t sizes[] = {1000, 2000, 500, 4000, 250};
-    for (std::size_t i = 0; i < ns_per_call.size(); ++i) r.runs.push_back(synthetic_run(sizes[i % 5], ns_per_call[i]));
-    return r;
-}
-
-Report report(const std::string& host, std::vector<RowResult> rows) {
-    Report r;
-    r.context.date = "2026-11-29T12:00:00Z";
-    r.context.host = host;
-    r.context.cpu_model = "Test CPU";
-    r.context.online_cpus = 2;
-    r.context.kernel = "6.18.0";
-    r.context.lab_version = "0.1.0";
-    r.rows = std::move(rows);
-    return r;
-}
-
-std::string json_of(const Report& r) {
-    std::ostringstream out;
-    write_json(out, r);
-    return out.str();
-}
+using testing_support::result_json;
+using testing_support::synthetic_report;
+using testing_support::synthetic_row;
 
 Report report_a() {
-    return report("lab", {row("epoll", TargetKind::dedicated, {1000, 1010, 1020, 1030, 1040}),
-                          row("uv", TargetKind::pool, {5000, 5100, 4900}),
-                          row("epoll", TargetKind::pool, {3000, 3100, 3200}),
-                          row("asio", TargetKind::dedicated, {700})});
+    return synthetic_report("lab", {synthetic_row("epoll", TargetKind::dedicated, {1000, 1010, 1020, 1030, 1040}),
+                                    synthetic_row("uv", TargetKind::pool, {5000, 5100, 4900}),
+                                    synthetic_row("epoll", TargetKind::pool, {3000, 3100, 3200}),
+                                    synthetic_row("asio", TargetKind::dedicated, {700})});
 }
 
 Report report_b(const std::string& host = "lab") {
-    return report(host, {row("uring", TargetKind::pool, {900}),
-                         row("epoll", TargetKind::pool, {}, RowStatus::failed),
-                         row("uv", TargetKind::pool, {5050, 4950, 5000}),
-                         row("epoll", TargetKind::dedicated, {2000, 2020, 2040, 2060, 2080})});
+    return synthetic_report(host, {synthetic_row("uring", TargetKind::pool, {900}),
+                                   synthetic_row("epoll", TargetKind::pool, {}, RowStatus::failed),
+                                   synthetic_row("uv", TargetKind::pool, {5050, 4950, 5000}),
+                                   synthetic_row("epoll", TargetKind::dedicated, {2000, 2020, 2040, 2060, 2080})});
 }
 
 Comparison compared(const Report& a, const Report& b, double alpha = 0.05) {
-    return compare_results(parse_result_text(json_of(a), "a.json"), parse_result_text(json_of(b), "b.json"), alpha);
+    return compare_results(parse_result_text(result_json(a), "a.json"), parse_result_text(result_json(b), "b.json"),
+                           alpha);
 }
 
 TEST(Compare, RatiosOfPerCallMediansAndASignificantSlowdown) {
@@ -150,9 +119,11 @@ TEST(Compare, UnmatchedAndNotOkRowsAreListedNotDropped) {
 }
 
 TEST(Compare, ARepeatedConfigurationMatchesInOrder) {
-    const Report a = report("lab", {row("epoll", TargetKind::pool, {100}), row("epoll", TargetKind::pool, {200})});
-    const Report b = report("lab", {row("epoll", TargetKind::pool, {300}), row("epoll", TargetKind::pool, {400}),
-                                    row("epoll", TargetKind::pool, {500})});
+    const Report a = synthetic_report(
+        "lab", {synthetic_row("epoll", TargetKind::pool, {100}), synthetic_row("epoll", TargetKind::pool, {200})});
+    const Report b = synthetic_report("lab", {synthetic_row("epoll", TargetKind::pool, {300}),
+                                              synthetic_row("epoll", TargetKind::pool, {400}),
+                                              synthetic_row("epoll", TargetKind::pool, {500})});
     const Comparison c = compared(a, b);
     ASSERT_EQ(c.rows.size(), 2u);
     EXPECT_DOUBLE_EQ(c.rows[0].wall.ratio, 3.0);
@@ -230,8 +201,8 @@ protected:
     std::string a = dir + "a.json", b = dir + "b.json";
 
     void SetUp() override {
-        write(a, json_of(report_a()));
-        write(b, json_of(report_b()));
+        write(a, result_json(report_a()));
+        write(b, result_json(report_b()));
     }
     void TearDown() override {
         for (const char* name : {"a.json", "b.json", "bad.json", "gbench.json"}) std::remove((dir + name).c_str());
@@ -276,7 +247,7 @@ TEST_F(CompareFiles, FailAboveExitsOneNamingTheRow) {
 }
 
 TEST_F(CompareFiles, FailAboveWithNothingComparedIsAFailure) {
-    write(dir + "bad.json", json_of(report("lab", {row("asio", TargetKind::pool, {100})})));
+    write(dir + "bad.json", result_json(synthetic_report("lab", {synthetic_row("asio", TargetKind::pool, {100})})));
     const Ran ran = compare({a, dir + "bad.json", "--fail-above", "1.1"});
     EXPECT_EQ(ran.status, 1);
     EXPECT_NE(ran.err.find("nothing to gate on"), std::string::npos) << ran.err;
