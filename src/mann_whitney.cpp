@@ -105,4 +105,24 @@ double mann_whitney_min_p(std::size_t n1, std::size_t n2) {
     return std::min(1.0, 2 / arrangements);
 }
 
+std::size_t mann_whitney_runs_needed(double alpha) {
+    std::size_t n = 1;
+    // 26 vs 26 already allow about 1e-15: a bound for an alpha of 0 or less.
+    while (n <= 26 && mann_whitney_min_p(n, n) >= alpha) ++n;
+    return n;
+}
+
+std::vector<double> holm_adjust(std::span<const double> p) {
+    std::vector<std::size_t> order(p.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return p[x] < p[y]; });
+    std::vector<double> adjusted(p.size());
+    double running = 0;  // adjusted p-values never decrease along the sorted order
+    for (std::size_t rank = 0; rank < order.size(); ++rank) {
+        running = std::max(running, std::min(1.0, double(p.size() - rank) * p[order[rank]]));
+        adjusted[order[rank]] = running;
+    }
+    return adjusted;
+}
+
 }  // namespace handoff

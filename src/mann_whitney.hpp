@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
 namespace handoff {
 
@@ -28,5 +29,17 @@ MannWhitney mann_whitney_u(std::span<const double> a, std::span<const double> b)
 // values: 2 / C(n1+n2, n1), capped at 1. When it is above the significance
 // level no outcome can be significant: 3 vs 3 repetitions give at best 0.1.
 double mann_whitney_min_p(std::size_t n1, std::size_t n2);
+
+// The fewest runs a side (the same number on both) for which the smallest
+// attainable p is below `alpha`: 4 at 0.05 (4 vs 4 allow 0.029).
+std::size_t mann_whitney_runs_needed(double alpha);
+
+// Holm's step-down adjustment of p-values tested together: sorted ascending,
+// the i-th smallest (from 0) is multiplied by (m - i), then each is raised to
+// the largest adjusted value before it, capped at 1. Rejecting where the
+// adjusted p is below alpha keeps the chance of any false "significant" in the
+// family at most alpha, whatever the dependence between the tests. Returned in
+// the input's order.
+std::vector<double> holm_adjust(std::span<const double> p);
 
 }  // namespace handoff

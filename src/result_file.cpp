@@ -189,16 +189,16 @@ double ResultRun::per_call_ns(double total_s) const {
     return total_s * 1e9 / double(calls);
 }
 
-bool ResultRow::same_configuration(const ResultRow& other) const {
-    return backend == other.backend && target == other.target && design == other.design &&
+bool ResultRow::same_configuration(const ResultRow& other, bool ignore_design) const {
+    return backend == other.backend && target == other.target && (ignore_design || design == other.design) &&
            work == other.work && inflight == other.inflight && placement == other.placement;
 }
 
-std::string ResultRow::label() const {
+std::string ResultRow::label(bool with_design) const {
     // "-" marks an axis that does not apply (inline has no target): left out.
     std::string text = backend;
-    for (const std::string* part : {&target, &design, &placement}) {
-        if (!part->empty() && *part != "-") text += " " + *part;
+    for (const std::string* part : {&target, with_design ? &design : nullptr, &placement}) {
+        if (part != nullptr && !part->empty() && *part != "-") text += " " + *part;
     }
     return text;
 }
@@ -243,6 +243,9 @@ ResultFile parse_result_text(std::string_view text, std::string_view name) {
     ResultFile file;
     file.name = std::string(name);
     file.context = read_context(document);
+    // Older files have no "partial"; anything but true is a whole run.
+    const auto partial = document.find("partial");
+    file.partial = partial != document.end() && partial->is_boolean() && partial->get<bool>();
     file.rows.reserve(results->size());
     for (std::size_t i = 0; i < results->size(); ++i) file.rows.push_back(read_row(name, (*results)[i], i));
     return file;

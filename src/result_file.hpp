@@ -4,8 +4,9 @@
 // The reader relies only on what every handoff/1 file has: "schema",
 // results[].{backend,target,design,work,inflight,placement,status,calls} and
 // results[].runs[].{calls, figure keys}. Everything else (median figures, a
-// context, keys added later) is optional or ignored, so files written by newer
-// builds of the same schema still read.
+// context, "partial", keys added later such as a row's "runs_left_out" or a
+// run's "lat_samples") is optional or ignored, so files written by newer builds
+// of the same schema still read.
 #pragma once
 
 #include <cstdint>
@@ -53,11 +54,16 @@ struct ResultRow {
     std::vector<ResultRun> runs;
 
     bool ok() const { return status == "ok" && !runs.empty(); }
-    // What identifies a configuration across files (compare matches on it).
-    bool same_configuration(const ResultRow& other) const;
+    // The floor and inline rows measure the machine, not a handoff: they are
+    // the references a comparison checks the machine against.
+    bool is_reference() const { return backend == "floor" || backend == "inline"; }
+    // What identifies a configuration across files (compare matches on it);
+    // without the design when two designs are compared with each other.
+    bool same_configuration(const ResultRow& other, bool ignore_design = false) const;
     // "backend target design placement", leaving out "-" (inline has no
-    // target): the short label of a chart or table row.
-    std::string label() const;
+    // target): the short label of a chart or table row. Without the design
+    // when rows of two designs are compared with each other.
+    std::string label(bool with_design = true) const;
 };
 
 // The parts of the context a comparison shows or checks; empty when absent.
@@ -68,6 +74,7 @@ struct ResultContext {
 struct ResultFile {
     std::string name;  // as given (the path), for messages and headers
     ResultContext context;
+    bool partial = false;  // "partial": true, an interrupted run
     std::vector<ResultRow> rows;
 };
 

@@ -21,58 +21,27 @@
 namespace handoff {
 namespace {
 
-using testing_support::synthetic_run;
-
-// A row whose runs take `ns_per_call[i]` each; run sizes differ (1000, 2000,
-// 500, ...) so only per-call values make the runs comparable.
-RowResult row(const std::string& backend, TargetKind target, const std::vector<double>& ns_per_call,
-              RowStatus status = RowStatus::ok) {
-    RowResult r;
-    r.config.backend = backend;
-    r.config.target = target;
-    r.config.work = Work::parse("none");
-    r.config.calls = 1000;
-    r.status = status;
-    if (status != RowStatus::ok) r.reason = "lost wake-up";
-    const std::uint64_t sizes[] = {1000, 2000, 500, 4000, 250};
-    for (std::size_t i = 0; i < ns_per_call.size(); ++i) r.runs.push_back(synthetic_run(sizes[i % 5], ns_per_call[i]));
-    return r;
-}
-
-Report report(const std::string& host, std::vector<RowResult> rows) {
-    Report r;
-    r.context.date = "2026-11-29T12:00:00Z";
-    r.context.host = host;
-    r.context.cpu_model = "Test CPU";
-    r.context.online_cpus = 2;
-    r.context.kernel = "6.18.0";
-    r.context.lab_version = "0.1.0";
-    r.rows = std::move(rows);
-    return r;
-}
-
-std::string json_of(const Report& r) {
-    std::ostringstream out;
-    write_json(out, r);
-    return out.str();
-}
+using testing_support::result_json;
+using testing_support::synthetic_report;
+using testing_support::synthetic_row;
 
 Report report_a() {
-    return report("lab", {row("epoll", TargetKind::dedicated, {1000, 1010, 1020, 1030, 1040}),
-                          row("uv", TargetKind::pool, {5000, 5100, 4900}),
-                          row("epoll", TargetKind::pool, {3000, 3100, 3200}),
-                          row("asio", TargetKind::dedicated, {700})});
+    return synthetic_report("lab", {synthetic_row("epoll", TargetKind::dedicated, {1000, 1010, 1020, 1030, 1040}),
+                                    synthetic_row("uv", TargetKind::pool, {5000, 5100, 4900}),
+                                    synthetic_row("epoll", TargetKind::pool, {3000, 3100, 3200}),
+                                    synthetic_row("asio", TargetKind::dedicated, {700})});
 }
 
 Report report_b(const std::string& host = "lab") {
-    return report(host, {row("uring", TargetKind::pool, {900}),
-                         row("epoll", TargetKind::pool, {}, RowStatus::failed),
-                         row("uv", TargetKind::pool, {5050, 4950, 5000}),
-                         row("epoll", TargetKind::dedicated, {2000, 2020, 2040, 2060, 2080})});
+    return synthetic_report(host, {synthetic_row("uring", TargetKind::pool, {900}),
+                                   synthetic_row("epoll", TargetKind::pool, {}, RowStatus::failed),
+                                   synthetic_row("uv", TargetKind::pool, {5050, 4950, 5000}),
+                                   synthetic_row("epoll", TargetKind::dedicated, {2000, 2020, 2040, 2060, 2080})});
 }
 
 Comparison compared(const Report& a, const Report& b, double alpha = 0.05) {
-    return compare_results(parse_result_text(json_of(a), "a.json"), parse_result_text(json_of(b), "b.json"), alpha);
+    return compare_results(parse_result_text(result_json(a), "a.json"), parse_result_text(result_json(b), "b.json"),
+                           alpha);
 }
 
 TEST(Compare, RatiosOfPerCallMediansAndASignificantSlowdown) {
@@ -89,12 +58,17 @@ TEST(Compare, RatiosOfPerCallMediansAndASignificantSlowdown) {
     EXPECT_DOUBLE_EQ(epoll.total_cpu.ratio, 2.0);
     EXPECT_NEAR(epoll.p99.ratio, 2.0, 2.0 / 32);  // percentiles are histogram bucket edges
     EXPECT_DOUBLE_EQ(epoll.wall.a * 1e-9 * 1000, 1020e-6);
-    EXPECT_EQ(epoll.runs_a, 5u);
-    EXPECT_EQ(epoll.runs_b, 5u);
+    EXPECT_EQ(epoll.runs_a, 1u);  // one file a side: the repetitions are the samples
+    EXPECT_EQ(epoll.runs_b, 1u);
+    EXPECT_EQ(epoll.unit, SampleUnit::repetitions);
+    EXPECT_EQ(epoll.samples_a, 5u);
+    EXPECT_EQ(epoll.samples_b, 5u);
     EXPECT_TRUE(epoll.exact);
     EXPECT_NEAR(epoll.p, 2.0 / 252, 1e-12);
     EXPECT_TRUE(epoll.significant);
     EXPECT_FALSE(epoll.too_few);
+    EXPECT_EQ(epoll.family, 1u);  // uv's 3 vs 3 cannot be significant: not in the family
+    EXPECT_NEAR(epoll.p_adjusted, epoll.p, 1e-15);
     EXPECT_EQ(verdict(epoll, c.alpha), "2.00x slower (p=0.008)");
 }
 
@@ -106,7 +80,7 @@ TEST(Compare, ThreeRunsEachAreTooFewToSayAnything) {
     EXPECT_TRUE(uv.too_few);
     EXPECT_FALSE(uv.significant);
     EXPECT_NEAR(uv.min_p, 0.1, 1e-12);
-    EXPECT_EQ(verdict(uv, c.alpha), "1.00x, same, too few runs (3 vs 3: p >= 0.1)");
+    EXPECT_EQ(verdict(uv, c.alpha), "1.00x, same, too few repetitions (3 vs 3: p >= 0.1)");
     // At alpha 0.2, 3 vs 3 can speak: identical medians are not significant.
     const Comparison loose = compared(report_a(), report_b(), 0.2);
     EXPECT_FALSE(loose.rows[1].too_few);
@@ -140,14 +114,16 @@ TEST(Compare, UnmatchedAndNotOkRowsAreListedNotDropped) {
         << text;
     EXPECT_NE(text.find("2.00x slower (p=0.008)"), std::string::npos) << text;
     EXPECT_NE(text.find("A: a.json (2026-11-29T12:00:00Z, host lab, handoff 0.1.0)"), std::string::npos) << text;
-    EXPECT_NE(text.find("warning: 1 of 2 configurations have too few runs"), std::string::npos) << text;
+    EXPECT_NE(text.find("warning: 1 of 2 configurations have too few samples"), std::string::npos) << text;
     EXPECT_EQ(text.find("different environments"), std::string::npos) << text;
 }
 
 TEST(Compare, ARepeatedConfigurationMatchesInOrder) {
-    const Report a = report("lab", {row("epoll", TargetKind::pool, {100}), row("epoll", TargetKind::pool, {200})});
-    const Report b = report("lab", {row("epoll", TargetKind::pool, {300}), row("epoll", TargetKind::pool, {400}),
-                                    row("epoll", TargetKind::pool, {500})});
+    const Report a = synthetic_report(
+        "lab", {synthetic_row("epoll", TargetKind::pool, {100}), synthetic_row("epoll", TargetKind::pool, {200})});
+    const Report b = synthetic_report("lab", {synthetic_row("epoll", TargetKind::pool, {300}),
+                                              synthetic_row("epoll", TargetKind::pool, {400}),
+                                              synthetic_row("epoll", TargetKind::pool, {500})});
     const Comparison c = compared(a, b);
     ASSERT_EQ(c.rows.size(), 2u);
     EXPECT_DOUBLE_EQ(c.rows[0].wall.ratio, 3.0);
@@ -192,12 +168,16 @@ TEST(Compare, JsonAndMarkdownCarryTheSameFindings) {
     write_comparison(json_out, c, CompareFormat::json);
     write_comparison(markdown_out, c, CompareFormat::markdown);
     const auto doc = nlohmann::json::parse(json_out.str());
-    EXPECT_EQ(doc.at("schema"), "handoff-compare/1");
+    EXPECT_EQ(doc.at("schema"), "handoff-compare/2");
     ASSERT_EQ(doc.at("rows").size(), 2u);
     EXPECT_EQ(doc["rows"][0]["backend"], "epoll");
     EXPECT_DOUBLE_EQ(doc["rows"][0]["wall_per_call_ns"]["ratio"].get<double>(), 2.0);
     EXPECT_EQ(doc["rows"][0]["significant"], true);
-    EXPECT_EQ(doc["rows"][1]["too_few_runs"], true);
+    EXPECT_EQ(doc["rows"][1]["too_few_samples"], true);
+    EXPECT_EQ(doc["rows"][0]["sample_unit"], "repetitions");
+    EXPECT_EQ(doc["rows"][0]["samples_a"], 5);
+    EXPECT_EQ(doc["a"]["runs"][0]["file"], "a.json");
+    EXPECT_EQ(doc["a"]["design"], nullptr);
     EXPECT_EQ(doc["rows"][1]["worker_cpu_per_call_ns"]["ratio"].get<double>(), 1.0);
     EXPECT_EQ(doc.at("only_in_a").size(), 1u);
     EXPECT_EQ(doc.at("only_in_b").size(), 1u);
@@ -221,8 +201,8 @@ protected:
     std::string a = dir + "a.json", b = dir + "b.json";
 
     void SetUp() override {
-        write(a, json_of(report_a()));
-        write(b, json_of(report_b()));
+        write(a, result_json(report_a()));
+        write(b, result_json(report_b()));
     }
     void TearDown() override {
         for (const char* name : {"a.json", "b.json", "bad.json", "gbench.json"}) std::remove((dir + name).c_str());
@@ -267,7 +247,7 @@ TEST_F(CompareFiles, FailAboveExitsOneNamingTheRow) {
 }
 
 TEST_F(CompareFiles, FailAboveWithNothingComparedIsAFailure) {
-    write(dir + "bad.json", json_of(report("lab", {row("asio", TargetKind::pool, {100})})));
+    write(dir + "bad.json", result_json(synthetic_report("lab", {synthetic_row("asio", TargetKind::pool, {100})})));
     const Ran ran = compare({a, dir + "bad.json", "--fail-above", "1.1"});
     EXPECT_EQ(ran.status, 1);
     EXPECT_NE(ran.err.find("nothing to gate on"), std::string::npos) << ran.err;
@@ -281,13 +261,14 @@ TEST_F(CompareFiles, BadInputExitsTwoWithOneLine) {
         {{a, dir + "bad.json"}, "is not JSON: parse error at line 1"},
         {{dir + "gbench.json", b}, "is not a handoff result file (no schema, expected handoff/1)"},
         {{a, dir + "missing.json"}, "No such file or directory"},
-        {{a}, "files"},
+        {{a}, "files: expected two result files, A.json B.json (got 1)"},
         {{a, b, "--alpha", "1.5"}, "--alpha: '1.5' is not allowed"},
         {{a, b, "--alpha", "x"}, "--alpha"},
         {{a, b, "--fail-above", "0"}, "--fail-above: '0' is not allowed"},
         {{a, b, "--fail-above", "inf"}, "--fail-above"},
         {{a, b, "--format", "xml"}, "--format: 'xml' is not allowed: expected table, json or markdown"},
-        {{a, b, "--frobnicate"}, "frobnicate"},
+        {{a, b, "--frobnicate"}, "'--frobnicate' is not an option of compare"},
+        {{a, b, "--alpha"}, "--alpha: expected a value after it"},
     };
     for (const auto& [args, part] : cases) {
         const Ran ran = compare(args);

@@ -94,5 +94,40 @@ TEST(MannWhitney, SmallestAttainablePSaysWhenRepetitionsAreTooFew) {
     EXPECT_EQ(mann_whitney_min_p(5, 1), 2.0 / 6);
 }
 
+TEST(MannWhitney, RunsNeededIsTheFewestThatCanBeSignificant) {
+    EXPECT_EQ(mann_whitney_runs_needed(0.05), 4u);  // 3 vs 3: 0.1, 4 vs 4: 0.029
+    EXPECT_EQ(mann_whitney_runs_needed(0.2), 3u);   // 0.1 < 0.2
+    EXPECT_EQ(mann_whitney_runs_needed(0.01), 5u);  // 4 vs 4: 0.029, 5 vs 5: 0.0079
+    EXPECT_EQ(mann_whitney_runs_needed(1.5), 1u);
+}
+
+// Known answers, as R's p.adjust(p, "holm") gives them.
+TEST(Holm, AdjustsInStepsAndKeepsTheInputOrder) {
+    const std::vector<double> p{0.01, 0.04, 0.03, 0.005};
+    const std::vector<double> adjusted = holm_adjust(p);
+    ASSERT_EQ(adjusted.size(), 4u);
+    // Sorted: 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04 -> raised to 0.06.
+    EXPECT_NEAR(adjusted[0], 0.03, 1e-15);
+    EXPECT_NEAR(adjusted[1], 0.06, 1e-15);
+    EXPECT_NEAR(adjusted[2], 0.06, 1e-15);
+    EXPECT_NEAR(adjusted[3], 0.02, 1e-15);
+}
+
+TEST(Holm, CapsAtOneAndLeavesASingleTestAlone) {
+    const std::vector<double> capped = holm_adjust(std::vector<double>{0.3, 0.6, 0.9});
+    EXPECT_NEAR(capped[0], 0.9, 1e-15);
+    EXPECT_EQ(capped[1], 1.0);  // 0.6 x 2, capped
+    EXPECT_EQ(capped[2], 1.0);  // 0.9 x 1, raised to the one before
+    EXPECT_EQ(holm_adjust(std::vector<double>{0.008}), std::vector<double>{0.008});
+    EXPECT_TRUE(holm_adjust(std::vector<double>{}).empty());
+}
+
+TEST(Holm, TiesGetTheSameAdjustedValue) {
+    const std::vector<double> adjusted = holm_adjust(std::vector<double>{0.01, 0.01, 0.04});
+    EXPECT_NEAR(adjusted[0], 0.03, 1e-15);  // 0.01 x 3
+    EXPECT_NEAR(adjusted[1], 0.03, 1e-15);  // 0.01 x 2 = 0.02, raised to 0.03
+    EXPECT_NEAR(adjusted[2], 0.04, 1e-15);
+}
+
 }  // namespace
 }  // namespace handoff
