@@ -36,26 +36,30 @@ std::vector<double> repetitions(const ResultRow& row, PerRepetition of) {
     return values;
 }
 
-// The values a side contributes to a column: one median per run, or every
-// repetition of every run. `rows` are the configuration's ok rows, one per run.
+// The values a side contributes to a column's test: each run's own figure
+// (the one its table printed), or every repetition of every run. `rows` are
+// the configuration's ok rows, one per run.
 std::vector<double> side_sample(const std::vector<const ResultRow*>& rows, PerRepetition of, SampleUnit unit) {
     std::vector<double> values;
     for (const ResultRow* row : rows) {
-        std::vector<double> own = repetitions(*row, of);
         if (unit == SampleUnit::repetitions) {
+            const std::vector<double> own = repetitions(*row, of);
             values.insert(values.end(), own.begin(), own.end());
-        } else if (!own.empty()) {
-            values.push_back(report_detail::median(std::move(own)));
+        } else if (const double v = of(row->figures); std::isfinite(v)) {
+            values.push_back(v);
         }
     }
     return values;
 }
 
+// What a side shows for a column: the median over its runs of the figure
+// each run printed (with one run: exactly that run's figure, latency pooled
+// over its repetitions as its table showed it).
 FigureComparison compare_figure(const std::vector<const ResultRow*>& a, const std::vector<const ResultRow*>& b,
-                                PerRepetition of, SampleUnit unit) {
+                                PerRepetition of) {
     FigureComparison f;
-    f.a = report_detail::median(side_sample(a, of, unit));  // NaN when no run has the figure
-    f.b = report_detail::median(side_sample(b, of, unit));
+    f.a = report_detail::median(side_sample(a, of, SampleUnit::runs));  // NaN when no run has the figure
+    f.b = report_detail::median(side_sample(b, of, SampleUnit::runs));
     // A ratio to zero says nothing (a worker that used no CPU): no ratio then.
     f.ratio = f.a > 0 && std::isfinite(f.b) ? f.b / f.a : nan;
     return f;
@@ -76,11 +80,11 @@ RowComparison compare_rows(const std::vector<const ResultRow*>& a, const std::ve
     row.runs_a = a.size();
     row.runs_b = b.size();
     row.unit = sample_unit(a.size(), b.size(), alpha);
-    row.wall = compare_figure(a, b, wall_of, row.unit);
-    row.loop_cpu = compare_figure(a, b, loop_of, row.unit);
-    row.worker_cpu = compare_figure(a, b, worker_of, row.unit);
-    row.total_cpu = compare_figure(a, b, total_of, row.unit);
-    row.p99 = compare_figure(a, b, p99_of, row.unit);
+    row.wall = compare_figure(a, b, wall_of);
+    row.loop_cpu = compare_figure(a, b, loop_of);
+    row.worker_cpu = compare_figure(a, b, worker_of);
+    row.total_cpu = compare_figure(a, b, total_of);
+    row.p99 = compare_figure(a, b, p99_of);
     const std::vector<double> wall_a = side_sample(a, wall_of, row.unit), wall_b = side_sample(b, wall_of, row.unit);
     const MannWhitney test = mann_whitney_u(wall_a, wall_b);
     row.samples_a = wall_a.size();
@@ -210,8 +214,8 @@ std::vector<std::string> context_differences(const CompareSide& a, const Compare
 }
 
 // The floor and inline rows of both sides, matched on their whole identity,
-// that moved more than machine_change_factor: always the runs' medians, so
-// one odd repetition does not raise the alarm. Independent of --filter and of
+// that moved more than machine_change_factor: always each run's own figure
+// (its median repetition), so one odd repetition does not raise the alarm. Independent of --filter and of
 // the designs chosen, because the machine is the same for every row.
 std::vector<MachineChange> machine_changes(const CompareSide& a, const CompareSide& b) {
     const RowPredicate reference = [](const ResultRow& row) { return row.is_reference(); };
@@ -220,7 +224,7 @@ std::vector<MachineChange> machine_changes(const CompareSide& a, const CompareSi
     for (const auto& [row_a, row_b] : m.pairs) {
         const auto ok_a = row_a.ok_rows(), ok_b = row_b.ok_rows();
         if (ok_a.empty() || ok_b.empty()) continue;
-        const FigureComparison wall = compare_figure(ok_a, ok_b, wall_of, SampleUnit::runs);
+        const FigureComparison wall = compare_figure(ok_a, ok_b, wall_of);
         if (!std::isfinite(wall.ratio)) continue;
         if (wall.ratio > machine_change_factor || wall.ratio < 1 / machine_change_factor) {
             changes.push_back({row_a.first->label(), wall.a, wall.b, wall.ratio});

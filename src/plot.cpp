@@ -20,15 +20,6 @@
 namespace handoff {
 namespace {
 
-template <class Of>
-double median_of(const ResultRow& row, Of of) {
-    std::vector<double> values;
-    for (const ResultRun& run : row.runs) {
-        if (const double v = of(run); std::isfinite(v)) values.push_back(v);
-    }
-    return report_detail::median(std::move(values));  // NaN when no run has the figure
-}
-
 // A gnuplot single-quoted string: only '' is special inside one; control
 // characters (which would end the command) are replaced.
 std::string quote(std::string_view text) {
@@ -96,14 +87,16 @@ std::vector<PlotRow> plot_rows(const ResultFile& file) {
         p.label = row.label();
         if (works.size() > 1) p.label += " work=" + row.work;
         if (inflights.size() > 1) p.label += fmt::format(" inflight={}", row.inflight);
-        p.wall_ns = median_of(row, [](const ResultRun& r) { return r.per_call_ns(r.wall_s); });
-        p.loop_cpu_ns = median_of(row, [](const ResultRun& r) { return r.per_call_ns(r.cpu_loop_s); });
-        p.worker_cpu_ns = median_of(row, [](const ResultRun& r) { return r.per_call_ns(r.cpu_worker_s); });
-        p.p50_ns = median_of(row, [](const ResultRun& r) { return r.lat_p50_ns; });
-        p.p90_ns = median_of(row, [](const ResultRun& r) { return r.lat_p90_ns; });
-        p.p99_ns = median_of(row, [](const ResultRun& r) { return r.lat_p99_ns; });
-        p.p999_ns = median_of(row, [](const ResultRun& r) { return r.lat_p999_ns; });
-        p.max_ns = median_of(row, [](const ResultRun& r) { return r.lat_max_ns; });
+        // The row's figures as its table printed them.
+        const ResultRun& f = row.figures;
+        p.wall_ns = f.per_call_ns(f.wall_s);
+        p.loop_cpu_ns = f.per_call_ns(f.cpu_loop_s);
+        p.worker_cpu_ns = f.per_call_ns(f.cpu_worker_s);
+        p.p50_ns = f.lat_p50_ns;
+        p.p90_ns = f.lat_p90_ns;
+        p.p99_ns = f.lat_p99_ns;
+        p.p999_ns = f.lat_p999_ns;
+        p.max_ns = f.lat_max_ns;
         rows.push_back(std::move(p));
     }
     return rows;

@@ -134,6 +134,7 @@ ResultRow read_row(std::string_view name, const Json& value, std::size_t index) 
     row.mechanism = r.text("mechanism", false);
     row.inflight = r.count("inflight");
     row.calls = r.count("calls");
+    row.figures = read_run(name, value, where);  // the row's figures sit beside its identity
 
     const std::string labelled = fmt::format("{} ({})", where, row.label());
     const Json* runs = r.find("runs");

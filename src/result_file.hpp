@@ -52,6 +52,10 @@ struct ResultRow {
     // absent): a preset's name can mean another design in another version.
     std::string mechanism;
     std::vector<ResultRun> runs;
+    // The row's own figures, as the run printed them (calls: the row's):
+    // the median repetition's interval figures, latency pooled over every
+    // call of every repetition. NaN where the file has none.
+    ResultRun figures;
 
     bool ok() const { return status == "ok" && !runs.empty(); }
     // The floor and inline rows measure the machine, not a handoff: they are
