@@ -53,9 +53,10 @@ private:
 };
 
 // How long register_pool_threads waits for a pool before it gives up:
-// generous, since a loaded machine (or a sanitizer) can be slow to start
-// threads, and short of the runner's watchdog.
-inline constexpr std::chrono::milliseconds pool_registration_limit{10'000};
+// generous (a loaded machine or a sanitizer can be slow to start threads;
+// it takes well under a millisecond here), and well short of the runner's
+// watchdog (10 s by default), so the row fails with this error, not a stall.
+inline constexpr std::chrono::milliseconds pool_registration_limit{5'000};
 
 // Registers every thread of a pool of `threads` in `registry` (pinning it),
 // before any call is sent. `post` hands one task to the pool, to be run on one
