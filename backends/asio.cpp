@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -40,6 +41,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/version.hpp>
+
+#include <fmt/format.h>
 
 #include "completion_inbox.hpp"
 #include "handoff/backend.hpp"
@@ -359,8 +362,15 @@ struct RunCallJob {
 // with a post into the loop's io_context.
 class AsioPoolTarget final : public Target {
 public:
+    // Its workers are all of the pool's threads, registered here, before the
+    // interval, one registration task each. On a throw, ~thread_pool stops
+    // and joins the threads the tasks have released.
     AsioPoolTarget(AsioLoop& loop, const TargetOptions& options)
-        : loop_(loop), executor_(*options.executor), arena_(options.window), pool_(options.threads) {}
+        : loop_(loop), executor_(*options.executor), arena_(options.window), pool_(options.threads) {
+        register_pool_threads(executor_.registry(), options.threads,
+                              fmt::format("asio: asio::thread_pool of {} threads", options.threads),
+                              [this](std::function<void()> task) { boost::asio::post(pool_, std::move(task)); });
+    }
 
     // Shutdown: running calls finish; queued ones still run their job, which
     // sees the flag and hands its call back unrun (status cancelled). join()

@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -99,6 +101,47 @@ PoolSize claim_pool_size(unsigned asked) {
             decided.threads, asked));
     }
     return decided;
+}
+
+// Registers every thread of libuv's pool in `registry` before the run
+// measures anything (see register_pool_threads): `threads` registration tasks
+// on a throwaway loop, each holding its pool thread until all have arrived.
+// The pool is process-global and outlives runs, so this runs for every pool
+// target: each run has a registry of its own, and pins the threads anew.
+void register_uv_pool(ThreadRegistry& registry, unsigned threads) {
+    struct Job {
+        uv_work_t req{};
+        std::function<void()> task;
+    };
+    uv_loop_t loop;
+    if (const int rc = uv_loop_init(&loop); rc != 0) fail("uv_loop_init (pool registration)", rc);
+    std::vector<std::unique_ptr<Job>> jobs;
+    jobs.reserve(threads);
+    std::exception_ptr error;
+    try {
+        register_pool_threads(registry, threads, fmt::format("uv: libuv's pool of {} threads", threads),
+                              [&](std::function<void()> task) {
+                                  Job& job = *jobs.emplace_back(std::make_unique<Job>());
+                                  job.task = std::move(task);
+                                  job.req.data = &job;
+                                  const int rc = uv_queue_work(
+                                      &loop, &job.req,
+                                      [](uv_work_t* req) { static_cast<Job*>(req->data)->task(); },
+                                      [](uv_work_t*, int) {});
+                                  if (rc != 0) {
+                                      jobs.pop_back();
+                                      fail("uv_queue_work (pool registration)", rc);
+                                  }
+                              });
+    } catch (...) {
+        error = std::current_exception();
+        // Given up: tasks still queued need not run (those that do return at once).
+        for (const auto& job : jobs) uv_cancel(reinterpret_cast<uv_req_t*>(&job->req));
+    }
+    // Every task has returned or will at once: reap their after-work callbacks.
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    if (error) std::rethrow_exception(error);
 }
 
 // The pool target: one uv_work_t per window slot, so a call allocates nothing.
@@ -415,6 +458,8 @@ public:
         // the inbox this loop's hooks spin on and gate.
         if (hooks_) throw Unsupported("uv_queue_work completes through libuv's own uv_async: pools take the classic design");
         const PoolSize size = claim_pool_size(options.threads);
+        // Its workers are all of libuv's pool threads, from before the interval.
+        register_uv_pool(options.executor->registry(), size.threads);
         std::string mechanism = size.threads == options.threads
                                     ? std::string("uv_queue_work")
                                     : fmt::format("uv_queue_work ({} threads, UV_THREADPOOL_SIZE)", size.threads);

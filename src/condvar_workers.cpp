@@ -1,5 +1,7 @@
 #include "condvar_workers.hpp"
 
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "handoff/thread_registry.hpp"
@@ -10,10 +12,26 @@ CondvarWorkers::CondvarWorkers(Loop& loop, const Executor& executor, unsigned th
                                bool drain_batch, std::string name)
     : loop_(loop), executor_(executor), drain_batch_(drain_batch), name_(std::move(name)) {
     threads_.reserve(threads);
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+    // Workers by role: every thread is registered (and pinned) before the
+    // constructor returns, so before any interval, and counted in CpuWorker
+    // whether or not it gets a call. Each runs the registration task first,
+    // then its loop.
+    try {
+        register_pool_threads(executor_.registry(), threads, name_, [this](std::function<void()> task) {
+            threads_.emplace_back([this, task = std::move(task)] {
+                task();
+                work();
+            });
+        });
+    } catch (...) {
+        stop_and_join();
+        throw;
+    }
 }
 
-CondvarWorkers::~CondvarWorkers() {
+CondvarWorkers::~CondvarWorkers() { stop_and_join(); }
+
+void CondvarWorkers::stop_and_join() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -43,8 +61,6 @@ Call* CondvarWorkers::take(std::unique_lock<std::mutex>& lock) {
 }
 
 void CondvarWorkers::work() {
-    // Workers by role: counted in CpuWorker even if they never get a call.
-    executor_.registry().note_current_thread();
     std::unique_lock lock(mutex_);
     while (Call* batch = take(lock)) {
         // Shutdown (read under the lock that set it): what is taken from now

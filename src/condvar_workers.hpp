@@ -28,6 +28,7 @@ public:
     std::string mechanism() const override;
 
 private:
+    void stop_and_join();
     void work();
     Call* take(std::unique_lock<std::mutex>& lock);
 

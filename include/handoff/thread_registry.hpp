@@ -1,16 +1,22 @@
-// Which threads ran calls in one run: the roles CpuWorker is summed over.
+// The threads a run counts as its workers: the roles CpuWorker is summed over.
 //
-// The lab's own workers register when they start; threads a library creates
-// (libuv's pool, asio's thread_pool) register the first time they run a call
-// (Executor::run), so no library internals are needed. Registration takes a
-// lock once per thread and run; the per-call cost is one thread_local compare.
+// One rule for every target: a run's workers are every thread its target
+// owns, registered (and pinned) before the measured interval opens, whether
+// or not it later runs a call. The lab's own workers register as they start;
+// a pool the lab did not write (libuv's, asio's thread_pool) is made to run
+// one registration task on each of its threads when the target is created
+// (register_pool_threads). Executor::run still notes its thread on every call
+// (one thread_local compare once registered), a safety net, not the rule.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace handoff {
@@ -45,5 +51,28 @@ private:
     mutable std::mutex mutex_;
     std::vector<pid_t> tids_;
 };
+
+// How long register_pool_threads waits for a pool before it gives up:
+// generous (a loaded machine or a sanitizer can be slow to start threads;
+// it takes well under a millisecond here), and well short of the runner's
+// watchdog (10 s by default), so the row fails with this error, not a stall.
+inline constexpr std::chrono::milliseconds pool_registration_limit{5'000};
+
+// Registers every thread of a pool of `threads` in `registry` (pinning it),
+// before any call is sent. `post` hands one task to the pool, to be run on one
+// of its threads; it is called `threads` times. Each task notes its thread and
+// then waits on a barrier of `threads`, so no thread can take two: the pool
+// registers exactly `threads` distinct threads, all of them, or the wait ends
+// at `limit` and this throws std::runtime_error naming `pool` (a pool smaller
+// than said, or one whose threads are busy). Never hangs: a task that runs
+// after the give-up returns at once and touches nothing (the registry may be
+// gone by then). Returns once every task has returned, so the pool is idle.
+//
+// Called on the thread that creates the target, once per run: none of this is
+// on the per-call path. An exception from `post` is passed on, after the
+// tasks already posted were released.
+void register_pool_threads(ThreadRegistry& registry, unsigned threads, std::string_view pool,
+                           const std::function<void(std::function<void()>)>& post,
+                           std::chrono::milliseconds limit = pool_registration_limit);
 
 }  // namespace handoff
