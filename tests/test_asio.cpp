@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "handoff/backend.hpp"
+#include "handoff/clocks.hpp"
 #include "handoff/design.hpp"
 #include "handoff/runner.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
+#include "backend_test_support.hpp"
 
 namespace handoff {
 extern const Backend asio_backend;
@@ -25,31 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Stops the loop after a deadline so a lost wake fails the test instead of hanging it.
-class Watchdog {
-public:
-    Watchdog(Loop& loop, std::chrono::milliseconds limit)
-        : thread_([&loop, limit, this] {
-              const auto deadline = std::chrono::steady_clock::now() + limit;
-              while (!done_.load() && std::chrono::steady_clock::now() < deadline) {
-                  std::this_thread::sleep_for(1ms);
-              }
-              if (!done_.load()) {
-                  fired_ = true;
-                  loop.request_stop();
-              }
-          }) {}
-    ~Watchdog() {
-        done_ = true;
-        thread_.join();
-    }
-    bool fired() const { return fired_.load(); }
-
-private:
-    std::atomic<bool> done_{false};
-    std::atomic<bool> fired_{false};
-    std::thread thread_;
-};
+using backend_test_support::Watchdog;
 
 struct StopOnFirst final : CallSink {
     void deliver(Call& call) override {
@@ -75,8 +53,10 @@ TEST(Asio, DeliversCallCompletedOnAnotherThread) {
     EXPECT_EQ(loop->wake_mechanism(), "asio::post");
 
     Call call;
+    const pid_t loop_tid = current_tid();
     std::thread worker([&] {
-        std::this_thread::sleep_for(20ms);  // let the loop block first
+        // Once the loop blocks in the io_context, so the wake is real.
+        EXPECT_TRUE(backend_test_support::wait_until_asleep(loop_tid)) << "the loop never went to sleep";
         call.result = 7;
         call.status = CallStatus::ok;
         loop->complete(call);
@@ -84,7 +64,7 @@ TEST(Asio, DeliversCallCompletedOnAnotherThread) {
     {
         Watchdog watchdog(*loop, 5000ms);
         loop->run();
-        EXPECT_FALSE(watchdog.fired()) << "run() did not return after the delivery";
+        EXPECT_FALSE(watchdog.finish()) << "run() did not return after the delivery";
     }
     worker.join();
     EXPECT_EQ(sink.delivered, &call);
@@ -100,7 +80,7 @@ TEST(Asio, CompletionBeforeRunIsDelivered) {
     std::thread([&] { loop->complete(call); }).join();
     Watchdog watchdog(*loop, 5000ms);
     loop->run();
-    EXPECT_FALSE(watchdog.fired());
+    EXPECT_FALSE(watchdog.finish());
     EXPECT_EQ(sink.delivered, &call);
 }
 
@@ -110,10 +90,9 @@ TEST(Asio, RequestStopBeforeRunReturnsPromptly) {
     sink.loop = loop.get();
     loop->request_stop();
     Watchdog watchdog(*loop, 5000ms);
-    const auto start = std::chrono::steady_clock::now();
     loop->run();
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
-    EXPECT_FALSE(watchdog.fired());
+    // Were the early request lost, only the watchdog's own would end run().
+    EXPECT_FALSE(watchdog.finish()) << "run() ignored the earlier request_stop()";
     EXPECT_EQ(sink.delivered, nullptr);
 }
 
@@ -143,7 +122,7 @@ TEST(Asio, SlotOutsideTheWindowOrSharedStillDelivers) {
     }).join();
     Watchdog watchdog(*loop, 5000ms);
     loop->run();
-    EXPECT_FALSE(watchdog.fired());
+    EXPECT_FALSE(watchdog.finish());
     EXPECT_EQ(sink.order, (std::vector<Call*>{&first, &same_slot, &outside}));
 }
 
@@ -203,7 +182,7 @@ TEST(Asio, PoolTargetRunsEveryCallExactlyOnce) {
     {
         Watchdog watchdog(*loop, 10000ms);
         loop->run();
-        EXPECT_FALSE(watchdog.fired()) << "stalled after " << sink.delivered << " calls";
+        EXPECT_FALSE(watchdog.finish()) << "stalled after " << sink.delivered << " calls";
     }
     target.reset();
 
@@ -216,13 +195,16 @@ TEST(Asio, PoolTargetRunsEveryCallExactlyOnce) {
     EXPECT_LE(registry.threads().size(), 2u);
 }
 
-// Sends four calls of 2 ms work to a one-thread target, destroys target and
-// loop 3 ms later, and checks that each call came back exactly once and
-// quickly: by then one has finished and waits in the loop's io_context, one
-// is running, two are queued (handed back cancelled, their work unrun).
+// Sends four calls of 200 ms work to a one-thread target and destroys target
+// and loop once the second has started: by then one has finished and waits in
+// the loop's io_context, one is running, two are queued. Each comes back
+// exactly once: run, or handed back cancelled with its work unrun. A teardown
+// that ran the queued calls would cancel none.
 void expect_teardown_hands_back_each_call_once(TargetKind kind, const Design* design) {
     ThreadRegistry registry;
-    const Executor executor(Work::parse("sleep:2ms"), registry);
+    // Cancellable only so the test sees each call start (Call::state); the
+    // teardown's own flag decides what goes back unrun.
+    const Executor executor(Work::parse("sleep:200ms"), registry, /*cancellable=*/true);
     Resubmitter sink(100);
     auto loop = asio_backend.make_loop({.sink = &sink, .window = 4, .design = design});
     auto target = loop->make_target(
@@ -235,14 +217,25 @@ void expect_teardown_hands_back_each_call_once(TargetKind kind, const Design* de
         sink.send(calls[slot]);
     }
     // Never run: the loop delivers nothing until teardown.
-    std::this_thread::sleep_for(3ms);
-    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(backend_test_support::wait_until_started(calls, 2)) << "the target ran fewer than two calls";
     sink.target = nullptr;  // nothing is resubmitted while tearing down
     target.reset();
     loop.reset();
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
     EXPECT_EQ(sink.delivered, 4u);
     for (std::uint64_t seq = 0; seq < 4; ++seq) EXPECT_EQ(sink.seen[seq], 1) << seq;
+    std::uint64_t ran = 0, cancelled = 0;
+    for (Call& call : calls) {
+        const bool started = backend_test_support::started(call);
+        if (call.status == CallStatus::cancelled) {
+            ++cancelled;
+            EXPECT_FALSE(started) << "call " << call.seq << " ran but came back cancelled";
+        } else {
+            ++ran;
+            EXPECT_TRUE(started) << "call " << call.seq << " came back " << int(call.status) << " unrun";
+        }
+    }
+    // The two queued ones, less one that a slow teardown let start.
+    EXPECT_GE(cancelled, 1u) << ran << " calls ran";
 }
 
 TEST(Asio, DestroyWithCallsOutstandingDoesNotHang) {
@@ -267,7 +260,7 @@ TEST(Asio, DedicatedTargetIsTheLabWorker) {
     {
         Watchdog watchdog(*loop, 10000ms);
         loop->run();
-        EXPECT_FALSE(watchdog.fired());
+        EXPECT_FALSE(watchdog.finish());
     }
     target.reset();
     EXPECT_EQ(sink.delivered, 200u);
@@ -413,7 +406,7 @@ void stress(const std::string& spec, std::uint32_t window, std::uint64_t bursts)
     {
         Watchdog watchdog(*loop, 10000ms);
         loop->run();
-        fired = watchdog.fired();
+        fired = watchdog.finish();
     }
     sink.stop_feeding = true;
     feeder.join();
@@ -441,13 +434,10 @@ TEST(AsioDesigns, RequestStopEndsAForeverSpinningLoop) {
         std::this_thread::sleep_for(30ms);
         loop->request_stop();
     });
-    const auto start = std::chrono::steady_clock::now();
-    {
-        Watchdog watchdog(*loop, 5000ms);
-        loop->run();
-    }
+    Watchdog watchdog(*loop, 5000ms);
+    loop->run();
     stopper.join();
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    EXPECT_FALSE(watchdog.finish()) << "the spinning loop missed the stop request";
     EXPECT_EQ(sink.delivered, nullptr);
 }
 
@@ -465,14 +455,14 @@ TEST(AsioDesigns, ResultArrivingBetweenRunsIsDelivered) {
         {
             Watchdog watchdog(*loop, 5000ms);
             loop->run();
-            EXPECT_FALSE(watchdog.fired()) << spec;
+            EXPECT_FALSE(watchdog.finish()) << spec;
         }
         EXPECT_EQ(sink.delivered, &first) << spec;
         std::thread([&] { loop->complete(second); }).join();
         {
             Watchdog watchdog(*loop, 5000ms);
             loop->run();
-            EXPECT_FALSE(watchdog.fired()) << spec << ": the second run() missed a result";
+            EXPECT_FALSE(watchdog.finish()) << spec << ": the second run() missed a result";
         }
         EXPECT_EQ(sink.delivered, &second) << spec;
     }
@@ -516,7 +506,7 @@ void run_native(std::uint32_t window, std::uint64_t total) {
     {
         Watchdog watchdog(*loop, 20000ms);
         loop->run();
-        EXPECT_FALSE(watchdog.fired()) << "in-flight " << window << ": stalled after " << sink.delivered;
+        EXPECT_FALSE(watchdog.finish()) << "in-flight " << window << ": stalled after " << sink.delivered;
     }
     target.reset();
     EXPECT_EQ(sink.delivered, total) << "in-flight " << window;

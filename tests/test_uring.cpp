@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "handoff/backend.hpp"
+#include "handoff/clocks.hpp"
 #include "handoff/design.hpp"
+#include "backend_test_support.hpp"
 
 namespace handoff {
 extern const Backend uring_backend;
@@ -25,6 +27,8 @@ extern const Backend uring_backend;
 
 namespace {
 
+using backend_test_support::CountingSink;
+using backend_test_support::Watchdog;
 using handoff::Call;
 using handoff::CallStatus;
 using handoff::Loop;
@@ -37,22 +41,6 @@ using handoff::uring_backend;
         }                                                              \
     } while (0)
 
-// Counts deliveries on the loop thread and stops the loop after `expected`.
-struct CountingSink final : handoff::CallSink {
-    Loop* loop = nullptr;
-    unsigned expected = 1;
-    unsigned delivered = 0;
-    bool off_loop_thread = false;
-    std::thread::id loop_thread = std::this_thread::get_id();
-
-    void deliver(Call& call) override {
-        if (std::this_thread::get_id() != loop_thread) off_loop_thread = true;
-        EXPECT_EQ(call.status, CallStatus::ok);
-        EXPECT_EQ(call.result, call.arg + 1);
-        if (++delivered == expected) loop->stop();
-    }
-};
-
 std::unique_ptr<Loop> make_loop(CountingSink& sink, std::uint32_t window = 1,
                                 const handoff::Design* design = nullptr) {
     auto loop = uring_backend.make_loop({.sink = &sink, .window = window, .design = design});
@@ -63,7 +51,7 @@ std::unique_ptr<Loop> make_loop(CountingSink& sink, std::uint32_t window = 1,
 void finish(Call& call, std::uint64_t seq) {
     call.seq = seq;
     call.arg = seq * 7;
-    call.result = call.arg + 1;
+    call.result = handoff::expected_result(call.arg);
     call.status = CallStatus::ok;
 }
 
@@ -90,13 +78,16 @@ TEST(Uring, DeliversCallCompletedOnAnotherThread) {
     CountingSink sink;
     auto loop = make_loop(sink);
     Call call;
+    const pid_t loop_tid = handoff::current_tid();
     std::thread worker([&] {
-        // Give the loop time to go to sleep in io_uring, so the wake is real.
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Once the loop sleeps in io_uring, so the wake is real.
+        EXPECT_TRUE(backend_test_support::wait_until_asleep(loop_tid)) << "the loop never went to sleep";
         finish(call, 1);
         loop->complete(call);
     });
+    Watchdog watchdog(*loop, std::chrono::seconds(10));
     loop->run();
+    EXPECT_FALSE(watchdog.finish()) << "the call was never delivered";
     worker.join();
     EXPECT_EQ(sink.delivered, 1u);
     EXPECT_FALSE(sink.off_loop_thread);
@@ -116,36 +107,36 @@ TEST(Uring, DeliversCallCompletedBeforeRun) {
     EXPECT_EQ(sink.delivered, 1u);
 }
 
+// Completes `count` calls from two threads with the loop possibly busy,
+// sleeping or not yet running; a lost wake-up hangs run(), so a watchdog
+// stops it and the count comes out short.
+void deliver_from_two_threads(Loop& loop, CountingSink& sink, unsigned count) {
+    std::vector<Call> calls(count);
+    auto produce = [&](unsigned first, unsigned last) {
+        for (unsigned i = first; i < last; ++i) {
+            finish(calls[i], i);
+            loop.complete(calls[i]);
+        }
+    };
+    std::thread a(produce, 0u, count / 2);
+    std::thread b(produce, count / 2, count);
+    Watchdog watchdog(loop, std::chrono::seconds(10));
+    loop.run();
+    const bool fired = watchdog.finish();
+    a.join();
+    b.join();
+    EXPECT_FALSE(fired) << "a lost wake-up: " << sink.delivered << " of " << count << " delivered";
+    EXPECT_EQ(sink.delivered, count);
+    EXPECT_FALSE(sink.off_loop_thread);
+}
+
 TEST(Uring, CoalescedWakesDeliverEveryCall) {
     SKIP_IF_URING_UNAVAILABLE();
     constexpr unsigned per_thread = 5000;
     CountingSink sink;
     sink.expected = 2 * per_thread;
     auto loop = make_loop(sink, sink.expected);
-    std::vector<Call> calls(sink.expected);
-    std::atomic<bool> done{false};
-    auto produce = [&](unsigned first) {
-        for (unsigned i = first; i < first + per_thread; ++i) {
-            finish(calls[i], i);
-            loop->complete(calls[i]);
-        }
-    };
-    std::thread a(produce, 0u);
-    std::thread b(produce, per_thread);
-    // A lost wake-up would hang run(): stop it from outside and fail instead.
-    std::thread watchdog([&] {
-        for (int i = 0; i < 1000 && !done.load(); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        if (!done.load()) loop->request_stop();
-    });
-    loop->run();
-    done = true;
-    a.join();
-    b.join();
-    watchdog.join();
-    EXPECT_EQ(sink.delivered, sink.expected);
-    EXPECT_FALSE(sink.off_loop_thread);
+    deliver_from_two_threads(*loop, sink, sink.expected);
 }
 
 TEST(Uring, RequestStopBeforeRunReturns) {
@@ -161,8 +152,10 @@ TEST(Uring, RequestStopFromAnotherThreadEndsRun) {
     SKIP_IF_URING_UNAVAILABLE();
     CountingSink sink;
     auto loop = make_loop(sink);
+    const pid_t loop_tid = handoff::current_tid();
     std::thread stopper([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Once the loop sleeps in io_uring: the request has to wake it.
+        EXPECT_TRUE(backend_test_support::wait_until_asleep(loop_tid)) << "the loop never went to sleep";
         loop->request_stop();
     });
     loop->run();
@@ -194,35 +187,6 @@ TEST(Uring, DestroyWithUndeliveredCallDoesNotHang) {
     } catch (const handoff::Unsupported& e) {                                  \
         GTEST_SKIP() << design.name << ": " << e.what();                       \
     }
-
-// Completes `count` calls from two threads with the loop possibly busy,
-// sleeping or not yet running; a lost wake-up hangs run(), so a watchdog
-// stops it and the count comes out short.
-void deliver_from_two_threads(Loop& loop, CountingSink& sink, unsigned count) {
-    std::vector<Call> calls(count);
-    std::atomic<bool> done{false};
-    auto produce = [&](unsigned first, unsigned last) {
-        for (unsigned i = first; i < last; ++i) {
-            finish(calls[i], i);
-            loop.complete(calls[i]);
-        }
-    };
-    std::thread a(produce, 0u, count / 2);
-    std::thread b(produce, count / 2, count);
-    std::thread watchdog([&] {
-        for (int i = 0; i < 1000 && !done.load(); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        if (!done.load()) loop.request_stop();
-    });
-    loop.run();
-    done = true;
-    a.join();
-    b.join();
-    watchdog.join();
-    EXPECT_EQ(sink.delivered, count);
-    EXPECT_FALSE(sink.off_loop_thread);
-}
 
 // ring= x wake= (and a loop-spin): the spelling after "classic,".
 class UringDesign : public testing::TestWithParam<const char*> {
@@ -268,13 +232,19 @@ TEST_P(UringDesign, DeliversCallCompletedWhileLoopSleeps) {
     CountingSink sink;
     MAKE_DESIGN_LOOP_OR_SKIP(loop, sink, 1, d);
     Call call;
+    const pid_t loop_tid = handoff::current_tid();
     std::thread worker([&] {
-        // Long enough for any spin budget to run out: the wake is real.
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Once the loop's spin budget ran out and it sleeps: the wake is real.
+        // A loop that spins forever never sleeps; its spin finds the call.
+        if (d.loop_spin != handoff::Design::LoopSpin::forever) {
+            EXPECT_TRUE(backend_test_support::wait_until_asleep(loop_tid)) << "the loop never went to sleep";
+        }
         finish(call, 1);
         loop->complete(call);
     });
+    Watchdog watchdog(*loop, std::chrono::seconds(10));
     loop->run();
+    EXPECT_FALSE(watchdog.finish()) << "the call was never delivered";
     worker.join();
     EXPECT_EQ(sink.delivered, 1u);
 }
@@ -284,8 +254,13 @@ TEST_P(UringDesign, RequestStopFromAnotherThreadEndsRun) {
     const handoff::Design d = design();
     CountingSink sink;
     MAKE_DESIGN_LOOP_OR_SKIP(loop, sink, 1, d);
+    const pid_t loop_tid = handoff::current_tid();
     std::thread stopper([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // Once the loop sleeps (the request has to wake it); a loop that spins
+        // forever never does, and its spin has to see the request.
+        if (d.loop_spin != handoff::Design::LoopSpin::forever) {
+            EXPECT_TRUE(backend_test_support::wait_until_asleep(loop_tid)) << "the loop never went to sleep";
+        }
         loop->request_stop();
     });
     loop->run();
@@ -330,8 +305,9 @@ INSTANTIATE_TEST_SUITE_P(Rings, UringDesign,
 // over the loop's path from delivering, through publishing that it sleeps, to
 // sleeping: the worker must sometimes find it awake and skip the wake. After
 // each burst the worker waits for every call to come back; one that does not
-// come back within two seconds was lost with its wake-up (with in-flight 64 a
-// later completion would otherwise rescue it).
+// come back within ten seconds was lost with its wake-up (with in-flight 64 a
+// later completion would otherwise rescue it). Ten seconds: a liveness limit,
+// thousands of times what a call takes on a loaded machine.
 class BurstSink final : public handoff::CallSink {
 public:
     BurstSink(std::uint32_t window, unsigned expected)
@@ -341,7 +317,7 @@ public:
     }
 
     void deliver(Call& call) override {
-        if (call.result != call.arg + 1 || call.status != CallStatus::ok) wrong_ = true;
+        if (call.result != handoff::expected_result(call.arg) || call.status != CallStatus::ok) wrong_ = true;
         if (++delivered_ == expected_) loop->stop();
         const auto pause = static_cast<unsigned>((call.seq * 2654435761u) >> 7) % 256;
         {
@@ -382,7 +358,7 @@ public:
 
 private:
     bool wait_for(unsigned count) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         for (unsigned spins = 0; available_.load(std::memory_order_acquire) < count; ++spins) {
             if (closed_.load(std::memory_order_acquire)) return false;
             if (spins % 256 == 255) {
@@ -590,14 +566,9 @@ TEST(Uring, MsgRingSenderOutlivesLoops) {
             ++generation;
         }
         changed.notify_all();
-        std::atomic<bool> done{false};
-        std::thread watchdog([&] {
-            for (int i = 0; i < 500 && !done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            if (!done.load()) loop->request_stop();
-        });
+        Watchdog watchdog(*loop, std::chrono::seconds(10));
         loop->run();
-        done = true;
-        watchdog.join();
+        EXPECT_FALSE(watchdog.finish()) << "round " << round << ": a message missed the running loop";
         EXPECT_EQ(sink.delivered, per_loop) << "round " << round;
         // complete() may still be running after its call was delivered (it
         // wakes the loop after pushing): the loop may go only once it returned.

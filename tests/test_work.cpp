@@ -90,6 +90,7 @@ TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
     Call& a = *window.prepare(7, 0);
     EXPECT_EQ(window.in_flight(), 1u);
     a.result = expected_result(a.arg);
+    a.executions = 1;  // what the worker's Executor counts
     a.status = CallStatus::ok;
     EXPECT_EQ(window.settle(a), Outcome::ok);
     EXPECT_EQ(window.in_flight(), 0u);
@@ -98,10 +99,12 @@ TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
 
     Call& b = *window.prepare(8, 0);
     b.result = expected_result(b.arg) ^ 1;
+    b.executions = 1;
     b.status = CallStatus::ok;
     EXPECT_EQ(window.settle(b), Outcome::error);
 
     Call& c = *window.prepare(9, 0);
+    c.executions = 1;
     c.status = CallStatus::failed;
     c.error = std::make_exception_ptr(std::runtime_error("boom"));
     EXPECT_EQ(window.settle(c), Outcome::error);  // fail:P did not pick it
@@ -109,6 +112,43 @@ TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
     Call stray;
     EXPECT_EQ(window.settle(stray), Outcome::error);
     EXPECT_EQ(window.errors(), 4u);
+}
+
+// The right value is not enough: the work must have run exactly once (the
+// Executor counts in the call), and a call handed back cancelled not at all.
+TEST(CallWindow, AcceptsOnlyACallWhoseWorkRanExactlyOnce) {
+    using Outcome = CallWindow::Outcome;
+    const Work work;
+    CallWindow window(1, work);
+    const auto answered = [&](std::uint64_t seq, std::uint8_t executions, CallStatus status) {
+        Call& call = *window.prepare(seq, 0);
+        call.result = expected_result(call.arg);
+        call.executions = executions;
+        call.status = status;
+        return window.settle(call);
+    };
+    EXPECT_EQ(answered(1, 0, CallStatus::ok), Outcome::error);
+    EXPECT_NE(window.first_error().find("call 1 came back with a result, but its work never ran"), std::string::npos)
+        << window.first_error();
+    EXPECT_EQ(answered(2, 2, CallStatus::ok), Outcome::error);
+    EXPECT_EQ(answered(3, 1, CallStatus::cancelled), Outcome::error);  // handed back unrun, but it ran
+    EXPECT_EQ(answered(4, 0, CallStatus::cancelled), Outcome::shut_down);
+    EXPECT_EQ(answered(5, 1, CallStatus::ok), Outcome::ok);
+    EXPECT_EQ(window.errors(), 3u);
+}
+
+TEST(Executor, CountsEveryExecutionInTheCall) {
+    ThreadRegistry registry;
+    const Executor executor(Work{}, registry);
+    Call call;
+    call.arg = 7;
+    executor.run(call);
+    EXPECT_EQ(call.executions, 1);
+    executor.run(call);
+    EXPECT_EQ(call.executions, 2);
+    call.executions = 255;
+    executor.run(call);
+    EXPECT_EQ(call.executions, 255);  // saturates: never reads as 0 or 1 again
 }
 
 // A timed-out call keeps its slot until it comes back; the spare slot carries
@@ -132,6 +172,7 @@ TEST(CallWindow, TimedOutCallsHoldTheirSlotUntilTheyComeBack) {
     EXPECT_EQ(timed_out, 2u);
     EXPECT_EQ(cancelled, 1u);  // ...so its cancel lost
     b.result = expected_result(b.arg);
+    b.executions = 1;
     b.status = CallStatus::ok;
     EXPECT_EQ(window.settle(a), Outcome::reclaimed);
     EXPECT_EQ(window.settle(b), Outcome::late);
