@@ -52,7 +52,7 @@ struct Measurement {
     // What no role explains: Total - loop - workers (reported, never hidden).
     // The clocks count whole nanoseconds: so does Other, free of the
     // doubles' rounding (never -1e-19 s).
-    double cpu_other_s() const { return std::round((cpu_total_s - cpu_loop_s - cpu_worker_s) * 1e9) / 1e9; }
+    double cpu_other_s() const { return std::round((cpu_total_s - cpu_loop_s - cpu_worker_s) * 1e9) / 1e9 + 0.0; }  // + 0.0: never -0
     double same_cpu_share() const {
         return cpu_known_calls ? double(same_cpu_calls) / double(cpu_known_calls) : 0;
     }
