@@ -22,7 +22,7 @@ FLAGS_release := -O2 -g
 FLAGS_tsan    := -O1 -g -fsanitize=thread
 FLAGS_asan    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-LIB_SRCS  := $(filter-out src/main.cpp,$(wildcard src/*.cpp)) $(wildcard backends/*.cpp)
+LIB_SRCS  := $(wildcard src/*/*.cpp) $(wildcard backends/*.cpp)
 TEST_SRCS := $(wildcard tests/*.cpp)
 # The stress core: in the stress binary and, run small, in the test suite.
 STRESS_SRCS := $(filter-out stress/main.cpp,$(wildcard stress/*.cpp))
@@ -46,7 +46,7 @@ build/$(1)/%.o: %.cpp | deps
 	@mkdir -p $$(@D)
 	$$(CXX) $$(CXXSTD) $$(FLAGS_$(1)) $$(WARN) $$(CPPFLAGS) -Ibuild/$(1) -c $$< -o $$@
 
-build/$(1)/src/context.o: build/$(1)/build_info.hpp
+build/$(1)/src/measurement/context.o: build/$(1)/build_info.hpp
 build/$(1)/build_info.hpp: FORCE
 	@mkdir -p $$(@D)
 	@printf '#define HANDOFF_GIT_COMMIT "%s"\n#define HANDOFF_BUILD_FLAGS "%s"\n' \
@@ -62,7 +62,7 @@ build/$(1)/handoff_tests: $(call objs,$(1),$(LIB_SRCS) $(TEST_SRCS) $(STRESS_SRC
 build/$(1)/handoff_stress: $(call objs,$(1),$(LIB_SRCS) $(STRESS_SRCS) stress/main.cpp)
 	$$(CXX) $$(FLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
 
--include $$(wildcard build/$(1)/*/*.d)
+-include $$(wildcard build/$(1)/*/*.d build/$(1)/*/*/*.d)
 endef
 $(foreach v,release tsan asan,$(eval $(call variant,$(v))))
 
@@ -98,7 +98,7 @@ FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FLAGS_fuzz   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := $(patsubst fuzz/%.cpp,%,$(wildcard fuzz/*.cpp))
-FUZZ_LIB_SRCS := $(filter-out src/main.cpp,$(wildcard src/*.cpp))
+FUZZ_LIB_SRCS := $(wildcard src/*/*.cpp)
 # The g++ builds enforce -Wshadow; clang's is stricter (a lambda parameter
 # named like a field, in a static member function) and would stop fuzzing
 # over code g++ accepts.
@@ -123,7 +123,7 @@ build/fuzz/bin/%: build/fuzz/fuzz/%.o build/fuzz/libhandoff.a
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/bin/%)
 	tools/run-fuzz $(FUZZ_SECONDS) build/fuzz/bin $(FUZZ_TARGETS)
 
--include $(wildcard build/fuzz/*/*.d)
+-include $(wildcard build/fuzz/*/*.d build/fuzz/*/*/*.d)
 
 include bench/bench.mk
 

@@ -44,11 +44,11 @@
 
 #include <fmt/format.h>
 
-#include "completion_inbox.hpp"
+#include "handoff/completion_inbox.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
-#include "loop_gate.hpp"
+#include "handoff/loop_gate.hpp"
 
 namespace handoff {
 namespace {

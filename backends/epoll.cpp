@@ -14,10 +14,10 @@
 
 #include <fmt/format.h>
 
-#include "completion_inbox.hpp"
+#include "handoff/completion_inbox.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/clocks.hpp"
-#include "loop_gate.hpp"
+#include "handoff/loop_gate.hpp"
 
 namespace handoff {
 namespace {

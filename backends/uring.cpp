@@ -31,11 +31,11 @@
 
 #include <fmt/format.h>
 
-#include "completion_inbox.hpp"
+#include "handoff/completion_inbox.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/clocks.hpp"
-#include "handoff/kernel_compat.hpp"
-#include "loop_gate.hpp"
+#include "uring_kernel_compat.hpp"
+#include "handoff/loop_gate.hpp"
 
 namespace handoff {
 namespace {

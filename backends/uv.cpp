@@ -25,13 +25,13 @@
 
 #include <fmt/format.h>
 
-#include "completion_inbox.hpp"
+#include "handoff/completion_inbox.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/clocks.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
-#include "loop_gate.hpp"
-#include "spin.hpp"
+#include "handoff/loop_gate.hpp"
+#include "handoff/spin.hpp"
 
 namespace handoff {
 namespace {

@@ -15,7 +15,7 @@ bench: $(BENCH_DIR)/pingpong
 	$(BENCH_DIR)/pingpong --mech all --placement split --count 20000 --loop-side epoll
 	$(BENCH_DIR)/pingpong --mech all --placement same --count 20000 --loop-side epoll
 
-# Standalone on purpose: no lab objects, only src/cpu_relax.hpp.
-$(BENCH_DIR)/pingpong: bench/pingpong.cpp src/cpu_relax.hpp
+# Standalone on purpose: no lab objects, only include/handoff/cpu_relax.hpp.
+$(BENCH_DIR)/pingpong: bench/pingpong.cpp include/handoff/cpu_relax.hpp
 	@mkdir -p $(@D)
-	$(CXX) -std=c++20 -O2 -g $(WARN) -Isrc -pthread $< -o $@
+	$(CXX) -std=c++20 -O2 -g $(WARN) -Iinclude -pthread $< -o $@

@@ -47,7 +47,7 @@
 #include <thread>
 #include <vector>
 
-#include "cpu_relax.hpp"
+#include "handoff/cpu_relax.hpp"
 
 namespace {
 

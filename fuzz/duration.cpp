@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.hpp"
-#include "handoff/duration.hpp"
+#include "base/duration.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);

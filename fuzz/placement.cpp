@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.hpp"
-#include "handoff/placement.hpp"
+#include "base/placement.hpp"
 
 namespace {
 

@@ -5,15 +5,15 @@
 
 #include <fmt/format.h>
 
-#include "atomic_file.hpp"
-#include "cli.hpp"
-#include "compare.hpp"
-#include "plot.hpp"
+#include "cli/atomic_file.hpp"
+#include "cli/cli.hpp"
+#include "analysis/compare.hpp"
+#include "analysis/plot.hpp"
 #include "handoff/backend.hpp"
-#include "handoff/context.hpp"
-#include "interrupt.hpp"
-#include "progress_line.hpp"
-#include "session.hpp"
+#include "measurement/context.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/progress_line.hpp"
+#include "run/session.hpp"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 
 #include "handoff/backend.hpp"
-#include "handoff/duration.hpp"
+#include "base/duration.hpp"
 #include "stress/stress_core.hpp"
 
 namespace {

@@ -17,10 +17,10 @@
 #include "handoff/clocks.hpp"
 #include "handoff/design.hpp"
 #include "handoff/loop.hpp"
-#include "handoff/placement.hpp"
+#include "base/placement.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
-#include "stop_switch.hpp"
+#include "run/stop_switch.hpp"
 
 namespace handoff::stress {
 namespace {

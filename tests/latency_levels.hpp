@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "handoff/latency_histogram.hpp"
+#include "measurement/latency_histogram.hpp"
 
 namespace handoff::testing_support {
 

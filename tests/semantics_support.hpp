@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "handoff/backend.hpp"
-#include "handoff/configuration.hpp"
+#include "run/configuration.hpp"
 #include "handoff/design.hpp"
 #include "handoff/work.hpp"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "handoff/measurement.hpp"
-#include "handoff/report.hpp"
+#include "measurement/measurement.hpp"
+#include "report/report.hpp"
 #include "latency_levels.hpp"
 
 namespace handoff::testing_support {

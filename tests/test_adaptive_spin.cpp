@@ -2,7 +2,7 @@
 // it does after each kind of wait, without threads or clocks.
 #include <gtest/gtest.h>
 
-#include "spin.hpp"
+#include "handoff/spin.hpp"
 
 namespace handoff {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "handoff/backend.hpp"
 #include "handoff/design.hpp"
-#include "handoff/runner.hpp"
+#include "run/runner.hpp"
 
 namespace {
 std::atomic<long> allocations{0};

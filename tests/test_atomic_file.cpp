@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "atomic_file.hpp"
+#include "cli/atomic_file.hpp"
 
 namespace handoff {
 namespace {

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "compare.hpp"
-#include "handoff/report.hpp"
+#include "analysis/compare.hpp"
+#include "report/report.hpp"
 #include "synthetic_runs.hpp"
 
 namespace handoff {

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "compare.hpp"
+#include "analysis/compare.hpp"
 #include "run_binary.hpp"
 #include "synthetic_runs.hpp"
 

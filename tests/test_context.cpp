@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "handoff/context.hpp"
-#include "handoff/report.hpp"
+#include "measurement/context.hpp"
+#include "report/report.hpp"
 
 namespace handoff {
 namespace {

@@ -8,11 +8,11 @@
 #include <random>
 #include <thread>
 
-#include "designed_worker.hpp"
+#include "workers/designed_worker.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/design.hpp"
-#include "handoff/placement.hpp"
-#include "handoff/runner.hpp"
+#include "base/placement.hpp"
+#include "run/runner.hpp"
 #include "handoff/thread_registry.hpp"
 
 namespace handoff {

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "handoff/runner.hpp"
+#include "run/runner.hpp"
 #include "handoff/thread_registry.hpp"
 #include "semantics_support.hpp"
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "handoff/floor.hpp"
+#include "run/floor.hpp"
 
 namespace handoff {
 namespace {

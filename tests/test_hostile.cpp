@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "handoff/placement.hpp"
+#include "base/placement.hpp"
 
 namespace {
 

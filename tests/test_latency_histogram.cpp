@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "handoff/latency_histogram.hpp"
+#include "measurement/latency_histogram.hpp"
 
 namespace handoff {
 namespace {

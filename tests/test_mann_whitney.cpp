@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "mann_whitney.hpp"
+#include "analysis/mann_whitney.hpp"
 
 namespace handoff {
 namespace {

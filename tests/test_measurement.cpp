@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "handoff/clocks.hpp"
-#include "handoff/measurement.hpp"
+#include "measurement/measurement.hpp"
 #include "handoff/work.hpp"
 
 namespace handoff {

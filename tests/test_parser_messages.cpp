@@ -8,10 +8,10 @@
 #include <string>
 
 #include "handoff/design.hpp"
-#include "handoff/duration.hpp"
-#include "handoff/placement.hpp"
+#include "base/duration.hpp"
+#include "base/placement.hpp"
 #include "handoff/work.hpp"
-#include "printable.hpp"
+#include "base/printable.hpp"
 
 namespace handoff {
 namespace {

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "handoff/placement.hpp"
+#include "base/placement.hpp"
 
 namespace handoff {
 namespace {

@@ -12,10 +12,10 @@
 #include <sstream>
 #include <string>
 
-#include "handoff/report.hpp"
+#include "report/report.hpp"
 #include "synthetic_runs.hpp"
-#include "plot.hpp"
-#include "report_figures.hpp"
+#include "analysis/plot.hpp"
+#include "report/figures.hpp"
 
 namespace handoff {
 namespace {

@@ -27,8 +27,8 @@
 #include "handoff/backend.hpp"
 #include "handoff/clocks.hpp"
 #include "handoff/loop.hpp"
-#include "handoff/placement.hpp"
-#include "handoff/runner.hpp"
+#include "base/placement.hpp"
+#include "run/runner.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <sstream>
 
-#include "progress_line.hpp"
+#include "cli/progress_line.hpp"
 
 namespace handoff {
 namespace {

@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "handoff/report.hpp"
-#include "report_figures.hpp"
+#include "report/report.hpp"
+#include "report/figures.hpp"
 
 #include <fmt/format.h>
 

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <string>
 
-#include "handoff/report.hpp"
+#include "report/report.hpp"
 #include "latency_levels.hpp"
-#include "result_file.hpp"
+#include "analysis/result_file.hpp"
 
 namespace handoff {
 namespace {

@@ -7,9 +7,9 @@
 #include <sstream>
 #include <string>
 
-#include "handoff/report.hpp"
+#include "report/report.hpp"
 #include "latency_levels.hpp"
-#include "report_figures.hpp"
+#include "report/figures.hpp"
 
 namespace handoff {
 namespace {

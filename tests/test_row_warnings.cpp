@@ -1,7 +1,7 @@
 // Spread and its warnings, on synthetic repetitions.
 #include <gtest/gtest.h>
 
-#include "row_warnings.hpp"
+#include "report/row_warnings.hpp"
 
 namespace handoff {
 namespace {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "handoff/backend.hpp"
-#include "handoff/runner.hpp"
+#include "run/runner.hpp"
 
 namespace handoff {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "session.hpp"
+#include "run/session.hpp"
 
 namespace handoff {
 namespace {

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "handoff/clocks.hpp"
-#include "handoff/runner.hpp"
+#include "run/runner.hpp"
 #include "semantics_support.hpp"
 
 namespace handoff {

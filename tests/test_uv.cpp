@@ -23,7 +23,7 @@
 #include "handoff/backend.hpp"
 #include "handoff/clocks.hpp"
 #include "handoff/design.hpp"
-#include "handoff/runner.hpp"
+#include "run/runner.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
 #include "backend_test_support.hpp"

@@ -4,10 +4,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include "call_window.hpp"
+#include "run/call_window.hpp"
 #include "handoff/clocks.hpp"
-#include "handoff/duration.hpp"
-#include "handoff/measurement.hpp"
+#include "base/duration.hpp"
+#include "measurement/measurement.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
 

@@ -1,0 +1,28 @@
+#include "run/configuration.hpp"
+
+#include "base/duration.hpp"
+
+namespace handoff {
+
+std::string Configuration::target_name() const {
+    return is_inline() || is_floor() ? "-" : std::string(to_string(target));
+}
+
+std::string Configuration::design_name() const {
+    std::string name = !is_inline() && !is_floor() && target == TargetKind::dedicated ? design.name : "-";
+    // A row with --timeout sits beside the same row without: the name tells them apart.
+    if (timeout.count() != 0) name = (name == "-" ? "" : name + ",") + "timeout=" + format_duration(timeout);
+    return name;
+}
+
+std::string_view to_string(RowStatus status) {
+    switch (status) {
+        case RowStatus::ok: return "ok";
+        case RowStatus::failed: return "failed";
+        case RowStatus::unavailable: return "unavailable";
+        case RowStatus::interrupted: return "interrupted";
+    }
+    return "?";
+}
+
+}  // namespace handoff

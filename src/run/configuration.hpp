@@ -1,0 +1,54 @@
+// One row of the results table: what was run and what came of it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "handoff/design.hpp"
+#include "measurement/measurement.hpp"
+#include "base/placement.hpp"
+#include "handoff/target.hpp"
+#include "handoff/work.hpp"
+
+namespace handoff {
+
+struct Configuration {
+    std::string backend;      // a registered backend, or "inline" for the baseline
+    TargetKind target = TargetKind::dedicated;  // ignored for inline
+    Design design;            // dedicated only
+    Work work;
+    std::uint64_t calls = 250000;
+    std::uint64_t warmup = 1000;
+    unsigned threads = 4;     // pool size
+    std::uint32_t inflight = 1;
+    Placement placement;      // where the loop and workers run (default: free)
+    std::chrono::nanoseconds timeout{0};  // --timeout: give up on a call after this (0: never)
+
+    bool is_inline() const { return backend == "inline"; }
+    bool is_floor() const { return backend == "floor"; }  // two threads spinning on one cache line
+    std::string target_name() const;  // "dedicated", "pool", "-" for inline
+    std::string design_name() const;  // the design for dedicated, "-" otherwise; ",timeout=DUR" added
+};
+
+// interrupted: a signal stopped the run before the row's first repetition ended.
+enum class RowStatus { ok, failed, unavailable, interrupted };
+
+std::string_view to_string(RowStatus status);
+
+struct RowResult {
+    Configuration config;
+    RowStatus status = RowStatus::ok;
+    std::string reason;          // why failed or unavailable; empty when ok
+    std::string mechanism;       // how calls travel, e.g. "mutex fifo + condvar -> eventfd"
+    std::uint64_t errors = 0;    // calls with a wrong, missing or duplicated result
+    std::vector<Measurement> runs;  // one per repetition (ok rows have at least one)
+    unsigned repeat = 1;         // repetitions asked for; fewer runs than this: interrupted
+    // The floor only: repetitions that found the machine too busy to spin on
+    // two CPUs are left out (the row keeps the others), and say so.
+    unsigned runs_left_out = 0;
+    std::string left_out_reason;  // the last one's
+};
+
+}  // namespace handoff
