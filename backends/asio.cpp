@@ -455,12 +455,7 @@ std::string asio_version() {
     return version;
 }
 
-std::unique_ptr<Loop> make_asio_loop(const LoopOptions& options) {
-    if (const Design* d = options.design) {
-        if (d->ring != Design::Ring::eventfd) throw Unsupported("ring= is for the uring backend only");
-    }
-    return std::make_unique<AsioLoop>(options);
-}
+std::unique_ptr<Loop> make_asio_loop(const LoopOptions& options) { return std::make_unique<AsioLoop>(options); }
 
 }  // namespace
 
@@ -471,6 +466,7 @@ extern const Backend asio_backend = {
     .unavailable_reason = [] { return std::optional<std::string>(); },
     .library_version = asio_version,
     .make_loop = make_asio_loop,
+    .capabilities = {.native_worker = true},
 };
 
 }  // namespace handoff

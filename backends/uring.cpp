@@ -430,12 +430,7 @@ private:
                   "a futex word must be a plain 32-bit word");
 };
 
-std::unique_ptr<Loop> make_uring_loop(const LoopOptions& options) {
-    if (const Design* d = options.design) {
-        if (d->impl == Design::Impl::native) throw Unsupported("uring has no native worker: use a lab design");
-    }
-    return std::make_unique<UringLoop>(options);
-}
+std::unique_ptr<Loop> make_uring_loop(const LoopOptions& options) { return std::make_unique<UringLoop>(options); }
 
 // The first line of a /proc/sys file as an integer, or nullopt if unreadable.
 std::optional<long> read_sysctl(const char* path) {
@@ -518,6 +513,7 @@ extern const Backend uring_backend = {
     .unavailable_reason = uring_unavailable_reason,
     .library_version = uring_library_version,
     .make_loop = make_uring_loop,
+    .capabilities = {.ring_wakes = true},
 };
 
 }  // namespace handoff

@@ -601,7 +601,6 @@ private:
 
 // Designs the uv backend cannot honour are refused before anything is built.
 void check_design(const Design& design) {
-    if (design.ring != Design::Ring::eventfd) throw Unsupported("ring= is for the uring backend only");
     if (design.impl == Design::Impl::native) {
         // The native worker is a libuv loop: the lab worker's axes mean nothing to it.
         const Design native = parse_design("native");
@@ -628,6 +627,7 @@ extern const Backend uv_backend = {
     .unavailable_reason = [] { return std::optional<std::string>(); },
     .library_version = [] { return std::string("libuv ") + uv_version_string(); },
     .make_loop = make_uv_loop,
+    .capabilities = {.native_worker = true},
 };
 
 }  // namespace handoff

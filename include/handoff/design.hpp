@@ -58,6 +58,14 @@ struct Design {
 
     // The canonical spelling of every axis: "queue=spsc,wait=futex,...".
     std::string describe() const;
+    // The classic worker (python-async-bench's shape): a mutex FIFO, a
+    // condvar wait, a wake on every result, no spinning, the lab's worker.
+    // Batching does not change the shape, nor does ring= (the uring loop's
+    // side of the wake).
+    bool is_classic() const {
+        return queue == Queue::mutex && wait == Wait::condvar && wake == Wake::always &&
+               loop_spin == LoopSpin::none && impl == Impl::lab;
+    }
     bool operator==(const Design&) const = default;
 };
 

@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "handoff/backend.hpp"
 
@@ -45,6 +48,35 @@ std::optional<std::string> backend_unavailable_reason(const Backend& backend) {
         }
     }
     return backend.unavailable_reason();
+}
+
+namespace {
+
+// "asio and uv": the registered backends that have a capability.
+std::string backends_with(bool Backend::Capabilities::*capability) {
+    std::vector<std::string_view> names;
+    for (const Backend* backend : registered) {
+        if (backend->capabilities.*capability) names.push_back(backend->name);
+    }
+    std::string list;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        list += i == 0 ? "" : i + 1 == names.size() ? " and " : ", ";
+        list += names[i];
+    }
+    return list;
+}
+
+}  // namespace
+
+std::optional<std::string> design_unsupported_reason(const Backend& backend, const Design& design) {
+    if (design.impl == Design::Impl::native && !backend.capabilities.native_worker) {
+        return fmt::format("{} has no native worker: impl=native is for {}", backend.name,
+                           backends_with(&Backend::Capabilities::native_worker));
+    }
+    if (design.ring != Design::Ring::eventfd && !backend.capabilities.ring_wakes) {
+        return fmt::format("ring= is for {} only", backends_with(&Backend::Capabilities::ring_wakes));
+    }
+    return std::nullopt;
 }
 
 }  // namespace handoff

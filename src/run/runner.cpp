@@ -485,6 +485,12 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         row.reason = *reason;
         return row;
     }
+    if (auto reason = config.target == TargetKind::dedicated ? design_unsupported_reason(backend, config.design)
+                                                             : std::nullopt) {
+        row.status = RowStatus::unavailable;
+        row.reason = *reason;
+        return row;
+    }
     if (auto reason = placement_conflict(config)) {
         row.status = RowStatus::unavailable;
         row.reason = *reason;

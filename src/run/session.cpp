@@ -116,10 +116,14 @@ SessionOutcome run_session(const std::vector<Configuration>& configs, const Sess
         }
         row.errors += result.errors;
         if (result.status != RowStatus::ok) {
+            // Unavailable is the configuration's (it cannot be built here),
+            // not a repetition's: said once, plainly. A failure says which
+            // repetition it hit.
             row.status = result.status;
-            row.reason = options.repeat == 1 ? result.reason
-                                             : fmt::format("repetition {} of {}: {}", run.repetition + 1,
-                                                           options.repeat, result.reason);
+            row.reason = options.repeat == 1 || result.status == RowStatus::unavailable
+                             ? result.reason
+                             : fmt::format("repetition {} of {}: {}", run.repetition + 1, options.repeat,
+                                           result.reason);
             ended[run.row] = true;
             continue;
         }

@@ -1,4 +1,5 @@
 #include <memory>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -24,13 +25,12 @@ std::unique_ptr<Target> make_lab_target(Loop& loop, const TargetOptions& options
     }
     const Design design = options.design != nullptr ? *options.design : Design{};
     if (design.impl == Design::Impl::native) {
-        throw Unsupported("this backend has no native worker (impl=native is for asio and uv)");
+        // The runner refuses this before it builds anything (design_unsupported_reason).
+        throw std::logic_error("the lab's target was asked for a native worker");
     }
     // `classic` keeps the plain condvar worker: the baseline the designs are
     // measured against, with python-async-bench's always-notify shape.
-    const bool classic = design.queue == Design::Queue::mutex && design.wait == Design::Wait::condvar &&
-                         design.wake == Design::Wake::always && design.loop_spin == Design::LoopSpin::none;
-    if (classic) return std::make_unique<CondvarWorkers>(loop, *options.executor, 1, design.batch, "lab worker");
+    if (design.is_classic()) return std::make_unique<CondvarWorkers>(loop, *options.executor, 1, design.batch, "lab worker");
     return std::make_unique<DesignedWorker>(loop, *options.executor, design, options.window);
 }
 
