@@ -17,9 +17,11 @@
 #include "handoff/clocks.hpp"
 #include "handoff/design.hpp"
 #include "handoff/loop.hpp"
+#include "base/mix.hpp"
 #include "base/placement.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
+#include "run/assembly.hpp"
 #include "run/stop_switch.hpp"
 
 namespace handoff::stress {
@@ -455,22 +457,21 @@ SegmentOutcome run_segment(const Combination& combination, const Design* design,
                            std::uint64_t first_seq, Random& random, Monitor& monitor, Pacer& pacer,
                            const std::vector<int>& process_mask, Result& result) {
     SegmentOutcome outcome;
-    const Placement& p = segment.placement;
-    std::string error;
-    const bool pinned = p.loop_cpu >= 0 ? pin_current_thread(p.loop_cpu, &error)
-                                        : pin_current_thread_to_set(process_mask, &error);
-    if (!pinned) {
-        outcome.failure = "placement: " + error;
+    if (const auto error = Assembly::pin_loop_thread(segment.placement, process_mask)) {
+        outcome.failure = "placement: " + *error;
         return outcome;
     }
-    std::vector<int> worker_cpus = process_mask;
-    if (combination.target == TargetKind::dedicated && p.worker_cpu >= 0) worker_cpus = {p.worker_cpu};
-    if (combination.target == TargetKind::pool && !p.pool_cpus.empty()) worker_cpus = p.pool_cpus;
-    ThreadRegistry registry(worker_cpus);
-    const Executor executor(segment.work, registry);
+    Assembly assembly({.backend = combination.backend,
+                       .target = combination.target,
+                       .design = design,
+                       .window = segment.window,
+                       .work = segment.work,
+                       .placement = segment.placement},
+                      process_mask);
     StressSink sink(segment, first_seq, random, monitor, pacer);
-    // Declared after the loop, so destroyed before it, even when something
-    // throws: neither the pacer nor the watchdog reaches a loop that is gone.
+    // Declared after the loop and the target, so destroyed before them, even
+    // when something throws: neither the pacer nor the watchdog reaches a
+    // loop that is gone.
     struct Detach {
         Monitor& monitor;
         Pacer& pacer;
@@ -480,16 +481,12 @@ SegmentOutcome run_segment(const Combination& combination, const Design* design,
         }
     };
     try {
-        const std::unique_ptr<Loop> loop =
-            combination.backend->make_loop({.sink = &sink, .window = segment.window, .design = design});
+        const Assembly::Built built = assembly.build(sink);
         const Detach detach{monitor, pacer};
-        // The target goes first (joining its threads), then the guard, then the loop.
-        const std::unique_ptr<Target> target = loop->make_target(
-            {.kind = combination.target, .design = design, .window = segment.window, .executor = &executor});
-        sink.attach(*loop, *target);
-        monitor.attach(loop.get(), segment.describe());
+        sink.attach(*built.loop, *built.target);
+        monitor.attach(built.loop.get(), segment.describe());
         sink.start();
-        loop->run();
+        built.loop->run();
     } catch (const Unsupported& e) {
         outcome.unsupported = true;
         outcome.failure = e.what();
@@ -504,19 +501,11 @@ SegmentOutcome run_segment(const Combination& combination, const Design* design,
     result.idle_gaps += sink.idle_gaps();
     outcome.failure = sink.verdict();
     if (outcome.failure.empty()) {
-        if (const std::string pin_error = registry.pin_error(); !pin_error.empty()) {
+        if (const std::string pin_error = assembly.registry().pin_error(); !pin_error.empty()) {
             outcome.failure = "placement: " + pin_error;
         }
     }
     return outcome;
-}
-
-std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
 }
 
 }  // namespace
@@ -541,7 +530,7 @@ std::vector<Combination> main_combinations(const std::vector<const Backend*>& ba
 std::uint64_t combination_seed(std::uint64_t seed, const Combination& combination) {
     std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a of the name
     for (const char c : combination.name()) hash = (hash ^ std::uint8_t(c)) * 0x100000001b3ULL;
-    return mix(seed ^ hash);
+    return mix64(seed ^ hash);
 }
 
 Result run_combination(const Combination& combination, const Options& options) {

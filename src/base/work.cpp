@@ -17,21 +17,11 @@
 #include "base/duration.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/cpu_relax.hpp"
+#include "base/mix.hpp"
 #include "base/printable.hpp"
 
 namespace handoff {
 namespace {
-
-// splitmix64's finaliser: cheap, and every bit of the result depends on every
-// bit of the input, so a result swapped between calls or torn is caught.
-constexpr std::uint64_t mix(std::uint64_t x) noexcept {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 constexpr std::string_view allowed_work =
     "none, sleep0, yield, spin:DUR, sleep:DUR or syscall (DUR like 200us), optionally with "
@@ -43,7 +33,7 @@ constexpr std::string_view allowed_work =
 bool picked(std::uint64_t arg, double p, std::uint64_t salt) noexcept {
     if (p <= 0) return false;
     if (p >= 1) return true;
-    return double(mix(arg ^ salt)) < p * 18446744073709551616.0;
+    return double(mix64(arg ^ salt)) < p * 18446744073709551616.0;
 }
 constexpr std::uint64_t fail_salt = 0xfa11fa11fa11fa11ULL;
 constexpr std::uint64_t slow_salt = 0x510e510e510e510eULL;
@@ -186,9 +176,9 @@ std::uint64_t Work::perform(std::uint64_t arg) const {
     return expected_result(arg);
 }
 
-std::uint64_t expected_result(std::uint64_t arg) noexcept { return mix(arg ^ 0x5ca1ab1e); }
+std::uint64_t expected_result(std::uint64_t arg) noexcept { return mix64(arg ^ 0x5ca1ab1e); }
 
-std::uint64_t argument_for(std::uint64_t seq) noexcept { return mix(seq + 0x9e3779b97f4a7c15ULL); }
+std::uint64_t argument_for(std::uint64_t seq) noexcept { return mix64(seq + 0x9e3779b97f4a7c15ULL); }
 
 void spin_for_thread_cpu(std::chrono::nanoseconds budget) {
     // Reading the thread CPU clock is a system call (no vDSO for it), so check

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -316,6 +317,38 @@ std::optional<std::pair<int, int>> default_floor_cpus() {
     }
     if (n < 2) return std::nullopt;
     return std::pair{found[0], found[1]};
+}
+
+// The floor: two threads spinning on one cache line, the cheapest round trip
+// between two CPUs. It runs no work and has no loop; thread A plays the loop.
+RowResult run_floor_row(const Configuration& config) {
+    RowResult row;
+    row.config = config;
+    row.mechanism = "two threads spinning on one cache line (no queue, no system call)";
+    int cpu_a = config.placement.loop_cpu;
+    int cpu_b = config.placement.worker_cpu;
+    if (cpu_a < 0 || cpu_b < 0 || cpu_a == cpu_b) {
+        const auto pair = default_floor_cpus();
+        if (!pair) {
+            row.status = RowStatus::unavailable;
+            row.reason = "the floor needs two CPUs this process may run on";
+            return row;
+        }
+        std::tie(cpu_a, cpu_b) = *pair;
+    }
+    const FloorOutcome outcome = measure_floor(config.calls, cpu_a, cpu_b);
+    if (!outcome) {
+        // A busy machine leaves the reference unmeasured, not the run broken.
+        row.status = outcome.busy ? RowStatus::unavailable : RowStatus::failed;
+        row.reason = outcome.busy ? "machine busy: " + outcome.error : outcome.error;
+        return row;
+    }
+    Measurement m = outcome.result->measurement;
+    row.config.placement.name = "split";
+    row.config.placement.loop_cpu = cpu_a;
+    row.config.placement.worker_cpu = cpu_b;
+    row.runs.push_back(std::move(m));
+    return row;
 }
 
 }  // namespace handoff

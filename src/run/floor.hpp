@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "measurement/measurement.hpp"
+#include "run/configuration.hpp"
 
 namespace handoff {
 
@@ -60,5 +61,11 @@ FloorOutcome measure_floor(std::uint64_t round_trips, int cpu_a, int cpu_b);
 // Two different CPUs this process may run on (the first two of its
 // affinity set), or nullopt when it has only one: the default floor pair.
 std::optional<std::pair<int, int>> default_floor_cpus();
+
+// The floor's row: measure_floor on the placement's two CPUs (or the first
+// two this process may use), as a row like any other. A machine too busy to
+// give the two threads a CPU each makes it unavailable (the session leaves
+// that repetition out), never failed.
+RowResult run_floor_row(const Configuration& config);
 
 }  // namespace handoff

@@ -1,0 +1,105 @@
+// The awaiting side, on the loop thread: sends calls, checks each result,
+// keeps `inflight` calls outstanding, and opens and closes the measured
+// interval around the measured calls. One call from send to verified
+// delivery reads here (send, deliver), in the backend's loop, in the worker
+// that runs it, and in handoff/call.hpp.
+//
+// With a timeout, a call not back within it is given up on (timed out): it
+// stops counting as in flight, its slot stays held until the call comes back
+// (cancelled unrun, or with a late result), and the next call goes out from
+// a spare slot. Every measured seq ends exactly once: ok, failed or timed out.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "handoff/call.hpp"
+#include "handoff/loop.hpp"
+#include "handoff/thread_registry.hpp"
+#include "measurement/latency_histogram.hpp"
+#include "measurement/measurement.hpp"
+#include "run/call_window.hpp"
+#include "run/configuration.hpp"
+
+namespace handoff {
+
+class Driver final : public CallSink {
+public:
+    // The window's slots: the in-flight count, twice that with a timeout
+    // (spares for timed-out calls still held by the target; the loop and the
+    // target keep per-slot state for all of them).
+    static std::uint32_t slots_for(const Configuration& config) {
+        return config.timeout.count() != 0 ? 2 * config.inflight : config.inflight;
+    }
+
+    // `progress` counts delivered calls (warm-up included) for the watchdog.
+    Driver(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress);
+
+    void attach(Loop& loop, Target& target) {
+        loop_ = &loop;
+        target_ = &target;
+    }
+
+    // Sends the first window: warm-up calls, or measured ones when there are none.
+    void start();
+
+    // The loop has stopped and the target and loop are about to go: what
+    // they hand back from now on is only taken back, never answered.
+    // What was outstanding then is kept for the message about a stopped run
+    // (the teardown hands those calls back and empties the window).
+    void close();
+    std::uint32_t outstanding_at_close() const { return outstanding_at_close_; }
+    const std::string& outstanding_seqs_at_close() const { return outstanding_seqs_at_close_; }
+
+    // A call is back on the loop thread: check it, record it, send the next.
+    void deliver(Call& call) override;
+    // The earliest deadline passed: give up on every call past its timeout,
+    // then arm the next one (only the earliest is ever armed).
+    void on_deadline() override;
+
+    CallWindow& window() { return window_; }
+    // Set once every measured call has ended and every timed-out one is back.
+    const std::optional<Measurement>& measurement() const { return measurement_; }
+
+private:
+    void record(const Call& call, std::int64_t now);
+    void send(std::int64_t now);
+    void advance(std::int64_t now);
+    void arm_deadline();
+    void begin_measured();
+    void finish();
+    void complete_measurement();
+
+    const Configuration& config_;
+    ThreadRegistry& registry_;
+    std::atomic<std::uint64_t>& progress_;
+    const std::int64_t timeout_ns_;  // 0: calls never time out
+    CallWindow window_;
+    Loop* loop_ = nullptr;
+    Target* target_ = nullptr;
+
+    bool measuring_ = false;
+    bool broken_ = false;
+    bool closing_ = false;
+    std::uint32_t outstanding_at_close_ = 0;
+    std::string outstanding_seqs_at_close_;
+    std::uint64_t next_seq_ = 0;
+    std::uint64_t measured_from_ = UINT64_MAX;  // the first measured seq
+    std::uint64_t phase_total_ = 0;
+    std::uint64_t sent_ = 0;       // in the current phase
+    std::uint64_t delivered_ = 0;  // measured calls that came back in time (ok or failed)
+    std::uint64_t failed_ = 0;
+    std::uint64_t timed_out_ = 0;
+    std::uint64_t cancelled_ = 0;
+    std::uint64_t late_ = 0;
+    std::uint64_t same_cpu_ = 0;   // measured calls that ran on the loop's CPU
+    std::uint64_t cpu_known_ = 0;  // measured calls whose worker CPU is known
+    std::int64_t armed_ns_ = 0;    // the deadline the loop holds, 0 for none
+    IntervalEdge start_;
+    LatencyHistogram latency_;
+    std::optional<Measurement> measurement_;
+};
+
+}  // namespace handoff
