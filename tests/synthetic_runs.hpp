@@ -34,6 +34,8 @@ inline RowResult synthetic_row(const std::string& backend, TargetKind target, co
                                RowStatus status = RowStatus::ok) {
     RowResult r;
     r.config.backend = backend;
+    if (backend == "inline") r.config = Configuration::reference(RowKind::inline_calls, r.config);
+    if (backend == "floor") r.config = Configuration::reference(RowKind::floor, r.config);
     r.config.target = target;
     r.config.work = Work::parse("none");
     r.config.calls = 1000;

@@ -109,7 +109,7 @@ INSTANTIATE_TEST_SUITE_P(Semantics, ErrorsCrossBack, testing::ValuesIn(testing_s
 
 TEST(ErrorsInline, TheBaselineCountsThemToo) {
     Configuration config;
-    config.backend = "inline";
+    config = Configuration::reference(RowKind::inline_calls, config);
     config.work = Work::parse("fail:0.3");
     config.calls = 1000;
     config.warmup = 10;

@@ -38,7 +38,7 @@ Report sample() {
     report.context.date = "2026-11-29T12:00:00Z";
     report.context.host = "lab";
     RowResult baseline = row("inline", TargetKind::dedicated, {synthetic_run(1000, 4, false)});
-    baseline.config.backend = "inline";
+    baseline.config = Configuration::reference(RowKind::inline_calls, baseline.config);
     report.rows.push_back(baseline);
     report.rows.push_back(row("epoll", TargetKind::dedicated,
                               {synthetic_run(1000, 2000), synthetic_run(500, 3000), synthetic_run(2000, 2500)}));

@@ -35,7 +35,7 @@ TEST(ProgressLine, TimeLeftReadsAtAGlance) {
 
 TEST(ProgressLine, DrawsOnATerminalOnly) {
     Configuration config;
-    config.backend = "inline";
+    config = Configuration::reference(RowKind::inline_calls, config);
     SessionProgress p;
     p.config = &config;
     p.repetition = 1;

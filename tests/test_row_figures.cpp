@@ -147,7 +147,7 @@ TEST(RowFigures, SameCpuIsAShareOfTheCallsItWasMeasuredOn) {
 
 TEST(RowFigures, ARepetitionLeftOutOfTheFloorIsShown) {
     RowResult row = row_of(std::vector<Measurement>(4, run(0.001, 0.002, 0.001, 0.001)));
-    row.config.backend = "floor";
+    row.config = Configuration::reference(RowKind::floor, row.config);
     row.repeat = 5;
     row.runs_left_out = 1;
     row.left_out_reason = "machine busy: warm-up round trips averaged 40.0 us";

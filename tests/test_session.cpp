@@ -15,6 +15,7 @@ namespace {
 Configuration config(std::string backend, std::uint64_t calls) {
     Configuration c;
     c.backend = std::move(backend);
+    if (c.backend == "floor") c = Configuration::reference(RowKind::floor, c);
     c.calls = calls;
     c.warmup = 10;
     return c;

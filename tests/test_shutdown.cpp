@@ -63,6 +63,10 @@ protected:
         {
             std::unique_ptr<Loop> loop;
             std::unique_ptr<Target> target;
+            // What the runner refuses from the backend's flags is not built here either.
+            if (const auto refused = loop_design ? design_unsupported_reason(backend, *loop_design) : std::nullopt) {
+                GTEST_SKIP() << *refused;
+            }
             try {
                 loop = backend.make_loop({.sink = &sink, .window = count, .design = loop_design});
                 target = loop->make_target({.kind = GetParam().target,

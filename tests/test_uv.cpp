@@ -622,12 +622,13 @@ std::string refusal(const char* spec, TargetKind kind = TargetKind::dedicated) {
 }
 
 TEST(UvRefuses, RingDesigns) {
-    EXPECT_EQ(refusal("futex-gated,ring=msg-ring"), "ring= is for the uring backend only");
-    EXPECT_EQ(refusal("classic,ring=futex"), "ring= is for the uring backend only");
+    for (const char* spec : {"futex-gated,ring=msg-ring", "classic,ring=futex"}) {
+        EXPECT_EQ(handoff::design_unsupported_reason(uv_backend, parse_design(spec)), "ring= is for uring only");
+    }
     // Through the runner, the row says so instead of measuring something else.
     const handoff::RowResult row = handoff::run_configuration(uv_config("classic,ring=msg-ring", 10, 1));
     EXPECT_EQ(row.status, handoff::RowStatus::unavailable);
-    EXPECT_EQ(row.reason, "ring= is for the uring backend only");
+    EXPECT_EQ(row.reason, "ring= is for uring only");
 }
 
 TEST(UvRefuses, LabWorkerAxesOnTheNativeWorker) {

@@ -258,13 +258,11 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
 
         // The baseline and the limit first, then every backend x target x
         // design (dedicated only) x placement.
-        Configuration baseline = base;
-        baseline.backend = "inline";
+        Configuration baseline = Configuration::reference(RowKind::inline_calls, base);
         baseline.placement = placements.front();
         options.configurations.push_back(baseline);
         if (floor || (!no_floor && online.size() >= 2)) {
-            Configuration limit = base;
-            limit.backend = "floor";
+            const Configuration limit = Configuration::reference(RowKind::floor, base);
             options.configurations.push_back(limit);
         }
         for (const std::string& name : chosen) {

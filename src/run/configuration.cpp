@@ -15,6 +15,21 @@ std::string Configuration::design_name() const {
     return name;
 }
 
+std::string_view to_string(RowKind kind) {
+    switch (kind) {
+        case RowKind::handoff: return "handoff";
+        case RowKind::inline_calls: return "inline";
+        case RowKind::floor: return "floor";
+    }
+    return "?";
+}
+
+Configuration Configuration::reference(RowKind kind, Configuration like) {
+    like.kind = kind;
+    like.backend = std::string(to_string(kind));
+    return like;
+}
+
 std::string_view to_string(RowStatus status) {
     switch (status) {
         case RowStatus::ok: return "ok";

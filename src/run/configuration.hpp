@@ -14,8 +14,19 @@
 
 namespace handoff {
 
+// What a row measures.
+enum class RowKind {
+    handoff,  // a loop hands each call to a target and awaits it: what the lab is for
+    inline_calls,  // the baseline: the same work called on the loop thread, no handoff
+    floor,    // the limit: two threads spinning on one cache line, no work
+};
+
+// "handoff", "inline", "floor": an inline or floor row's name in the output.
+std::string_view to_string(RowKind kind);
+
 struct Configuration {
-    std::string backend;      // a registered backend, or "inline" for the baseline
+    RowKind kind = RowKind::handoff;
+    std::string backend;      // a handoff row's registered backend; "inline" or "floor" otherwise
     TargetKind target = TargetKind::dedicated;  // ignored for inline
     Design design;            // dedicated only
     Work work;
@@ -26,8 +37,12 @@ struct Configuration {
     Placement placement;      // where the loop and workers run (default: free)
     std::chrono::nanoseconds timeout{0};  // --timeout: give up on a call after this (0: never)
 
-    bool is_inline() const { return backend == "inline"; }
-    bool is_floor() const { return backend == "floor"; }  // two threads spinning on one cache line
+    bool is_inline() const { return kind == RowKind::inline_calls; }
+    bool is_floor() const { return kind == RowKind::floor; }
+
+    // The inline or floor row of a run whose other rows are like `like`
+    // (same work, calls, repetitions and placement).
+    static Configuration reference(RowKind kind, Configuration like);
     std::string target_name() const;  // "dedicated", "pool", "-" for inline
     std::string design_name() const;  // the design for dedicated, "-" otherwise; ",timeout=DUR" added
 };
