@@ -326,8 +326,31 @@ TEST(Report, RepeatedRowsShowTheirSpreadAndMarks) {
     EXPECT_NE(text.find("2.00x!~"), std::string::npos) << text;
     EXPECT_NE(text.find("all from the median run of 3 by Wall/call"), std::string::npos) << text;
     EXPECT_NE(text.find("! wide (above 1.5x), ~ bimodal"), std::string::npos) << text;
-    EXPECT_NE(text.find("--placement same or split, or raise --repeat"), std::string::npos) << text;
+    // Free and bimodal: told to pin, on the row's own line.
+    EXPECT_NE(text.find("epoll dedicated: Spread 2.00x!~: SameCPU ranged 25% to 100% over the repetitions"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("pin with --placement same or split"), std::string::npos) << text;
     EXPECT_NE(text.find("1.560"), std::string::npos) << text;  // Wall: 0.52 s / 1000 calls x 3000
+}
+
+TEST(Report, APinnedRowWithOneDisturbedRepetitionIsNotToldToPin) {
+    Report report = sample_report();
+    report.rows.resize(1);
+    RowResult& row = report.rows[0];
+    row.config.placement = {"split", 0, 1, {1}};
+    row.repeat = 5;
+    row.config.calls = 5000;
+    row.runs.clear();
+    for (const double ns : {208, 208, 213, 211, 1651}) row.runs.push_back(known_run(ns * 1e-6));
+    const std::string text = render(write_table, report);
+    EXPECT_NE(text.find("epoll dedicated split: Spread 7.94x!: one repetition of 5 is 7.8x the others: a "
+                        "disturbance; the row's figure is the median repetition's"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("pin with"), std::string::npos) << text;
+    const auto doc = nlohmann::json::parse(render(write_json, report));
+    EXPECT_EQ(doc["results"][0]["warnings"], nlohmann::json::array({"wide", "outlier"}));
 }
 
 TEST(Report, APartialReportSaysSoAndNamesItsIncompleteRows) {
