@@ -150,11 +150,13 @@ void title_lines(Script& s, const ResultFile& file, const Layout& l) {
     std::vector<std::string> where;
     const ResultContext& c = file.context;
     if (!c.date.empty()) where.push_back(c.host.empty() ? c.date : c.date + " on " + c.host);
-    if (!c.cpu_model.empty()) where.push_back(c.cpu_model + (c.online_cpus.empty() ? "" : ", " + c.online_cpus + " CPUs"));
+    if (!c.cpu_model.empty()) {
+        where.push_back(c.cpu_model + (c.online_cpus.empty() ? "" : ", " + c.online_cpus + " CPUs"));
+    }
     if (!c.commit.empty()) where.push_back("commit " + c.commit);
     where.push_back(file.name + (file.partial ? " (partial: an interrupted run)" : ""));
-    s.line(fmt::format("set label 1 {} at screen 0.5, screen {:.4f} center", quote(fmt::format("{}", fmt::join(where, "; "))),
-                       1 - 42 * l.px));
+    s.line(fmt::format("set label 1 {} at screen 0.5, screen {:.4f} center",
+                       quote(fmt::format("{}", fmt::join(where, "; "))), 1 - 42 * l.px));
     std::string note = "Bars: each row's figure (its median repetition); whiskers: its fastest to slowest repetition";
     if (const std::string left_out = plot_left_out_note(file); !left_out.empty()) note += ". " + left_out;
     s.line(fmt::format("set label 2 {} at screen 0.01, screen {:.4f} left", quote(note), 14 * l.px));
@@ -163,7 +165,9 @@ void title_lines(Script& s, const ResultFile& file, const Layout& l) {
 void left_chart(Script& s, const std::vector<PlotRow>& rows, const Layout& l) {
     const BarAxis axis = bar_axis(rows);
     std::string ytics;
-    for (std::size_t i = 0; i < rows.size(); ++i) ytics += fmt::format("{}{} {}", i ? ", " : "", quote(rows[i].label), i);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        ytics += fmt::format("{}{} {}", i ? ", " : "", quote(rows[i].label), i);
+    }
     s.line(fmt::format("set ytics ({}) nomirror", ytics));
     s.line(fmt::format("set lmargin at screen {:.4f}", l.label_right));
     s.line(fmt::format("set rmargin at screen {:.4f}", l.middle));
