@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -187,6 +188,41 @@ TEST(Compare, JsonAndMarkdownCarryTheSameFindings) {
     EXPECT_NE(md.find("| configuration | A wall/call | B wall/call | wall B/A |"), std::string::npos) << md;
     EXPECT_NE(md.find("| epoll dedicated classic free | 1.02 us | 2.04 us | 2.00 |"), std::string::npos) << md;
     EXPECT_NE(md.find("- only in A: asio dedicated classic free (ok)"), std::string::npos) << md;
+}
+
+// One reader serves result files and compare's output: a key that both
+// carry has one JSON type in both, and a number that does not exist is null.
+TEST(Compare, JsonTypesAgreeWithTheResultFiles) {
+    Report a = report_a();
+    a.rows.push_back(synthetic_row("inline", TargetKind::dedicated, {5, 5, 5}));
+    for (Measurement& run : a.rows.back().runs) run.latency = LatencyHistogram{};  // inline has no round trips
+    a.context.lab_version.clear();  // a context entry the file lacks
+    const auto file = nlohmann::json::parse(result_json(a));
+    std::ostringstream out;
+    write_comparison(out, compared(a, a), CompareFormat::json);
+    const auto doc = nlohmann::json::parse(out.str());
+
+    const auto& result = file["results"][0];
+    const auto& row = doc["rows"][0];
+    ASSERT_EQ(row["backend"], result["backend"]);
+    EXPECT_TRUE(result["wall_per_call_ns"].is_number_float());
+    EXPECT_TRUE(row["wall_per_call_ns"]["a"].is_number_float());
+    EXPECT_TRUE(result["lat_p99_ns"].is_number_integer());
+    EXPECT_TRUE(row["lat_p99_ns"]["a"].is_number_integer());
+    EXPECT_TRUE(result["calls"].is_number_integer());
+    for (const char* count : {"runs_a", "samples_a", "adjusted_over"}) EXPECT_TRUE(row[count].is_number_integer());
+    EXPECT_TRUE(file["context"]["online_cpus"].is_number_integer());
+    EXPECT_EQ(doc["a"]["runs"][0]["online_cpus"], file["context"]["online_cpus"]);
+    EXPECT_TRUE(doc["a"]["runs"][0]["lab_version"].is_null());
+
+    const auto& inline_result = file["results"][4];
+    ASSERT_EQ(inline_result["backend"], "inline");
+    EXPECT_TRUE(inline_result["lat_p99_ns"].is_null());
+    const auto inline_row = std::find_if(doc["rows"].begin(), doc["rows"].end(),
+                                         [](const auto& r) { return r["backend"] == "inline"; });
+    ASSERT_NE(inline_row, doc["rows"].end());
+    EXPECT_TRUE((*inline_row)["lat_p99_ns"]["a"].is_null());
+    EXPECT_TRUE((*inline_row)["lat_p99_ns"]["ratio"].is_null());
 }
 
 // run_compare end to end on files, as the command line does it.

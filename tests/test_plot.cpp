@@ -68,9 +68,16 @@ TEST(Plot, RowsAreTheOkRowsWithPerCallMedians) {
     EXPECT_EQ(rows[1].label, "epoll dedicated classic free");
     // The row's figures as its table printed them: the median run (2000,
     // 3000, 2500 ns per call), latency pooled over every call of every run.
-    EXPECT_DOUBLE_EQ(rows[1].wall_ns, 2500);
-    EXPECT_DOUBLE_EQ(rows[1].loop_cpu_ns, 1250);
-    EXPECT_DOUBLE_EQ(rows[1].worker_cpu_ns, 625);
+    EXPECT_DOUBLE_EQ(rows[1].wall.ns, 2500);
+    EXPECT_DOUBLE_EQ(rows[1].loop_cpu.ns, 1250);
+    EXPECT_DOUBLE_EQ(rows[1].worker_cpu.ns, 625);
+    // The whiskers: each repetition's own per-call figure, fastest to slowest.
+    EXPECT_DOUBLE_EQ(rows[1].wall.min_ns, 2000);
+    EXPECT_DOUBLE_EQ(rows[1].wall.max_ns, 3000);
+    EXPECT_DOUBLE_EQ(rows[1].loop_cpu.min_ns, 1000);
+    EXPECT_DOUBLE_EQ(rows[1].worker_cpu.max_ns, 750);
+    EXPECT_DOUBLE_EQ(rows[2].wall.min_ns, 60000);  // one repetition: the whisker is the figure
+    EXPECT_DOUBLE_EQ(rows[2].wall.max_ns, 60000);
     EXPECT_DOUBLE_EQ(rows[1].p99_ns, report_detail::row_figure(sample().rows[1], "lat_p99_ns"));
     EXPECT_DOUBLE_EQ(rows[1].max_ns, 40000);  // the true maximum, 16 x 2500 ns (the 500-call run tops out at 8x)
     EXPECT_EQ(rows[2].label, "uv pool free");
@@ -86,6 +93,53 @@ TEST(Plot, ScriptQuotesEveryTextFromTheFile) {
     EXPECT_NE(script.find("set output '/tmp/o''ut.svg'"), std::string::npos);
     EXPECT_EQ(script.find("line\nbreak"), std::string::npos);
     EXPECT_NE(script.find("set logscale x"), std::string::npos);  // 4 ns beside 60 us
+}
+
+TEST(Plot, TitleSaysWhatRanWhereAndWhen) {
+    const ResultFile file = parse_result_text(json_of(sample()), "s.json");
+    EXPECT_EQ(plot_run_line(file), "work none, 250000 calls a row, in-flight 1, 1 to 3 repetitions");
+    const std::string script = gnuplot_script(file, plot_rows(file), "o.svg", PlotTerminal::svg);
+    EXPECT_NE(script.find("set multiplot title 'handoff: work none, 250000 calls a row, in-flight 1, 1 to 3 "
+                          "repetitions'"),
+              std::string::npos)
+        << script;
+    EXPECT_NE(script.find("'2026-11-29T12:00:00Z on lab; s.json'"), std::string::npos) << script;
+}
+
+TEST(Plot, RowsLeftOutAreCountedOnThePicture) {
+    Report report = sample();
+    report.rows.push_back(row("uring", TargetKind::pool, {}, RowStatus::unavailable));
+    report.rows.push_back(row("uring", TargetKind::dedicated, {}, RowStatus::unavailable));
+    const ResultFile file = parse_result_text(json_of(report), "s.json");
+    EXPECT_EQ(plot_left_out_note(file), "Not drawn: 3 rows that are not ok (1 failed, 2 unavailable)");
+    const std::string script = gnuplot_script(file, plot_rows(file), "o.svg", PlotTerminal::svg);
+    EXPECT_NE(script.find("Not drawn: 3 rows that are not ok (1 failed, 2 unavailable)"), std::string::npos);
+    report.rows.resize(3);
+    EXPECT_EQ(plot_left_out_note(parse_result_text(json_of(report), "s.json")), "");
+}
+
+TEST(Plot, CpuBarsStandSideBySideFromTheAxisNeverStacked) {
+    const ResultFile file = parse_result_text(json_of(sample()), "s.json");
+    const std::string script = gnuplot_script(file, plot_rows(file), "o.svg", PlotTerminal::svg);
+    // A log axis (4 ns beside 60 us) from 0.001 us: every bar starts there,
+    // the worker's too, not where the loop's ends.
+    EXPECT_NE(script.find("set logscale x"), std::string::npos);
+    EXPECT_NE(script.find("using (0.001):($1-0.28):(0.001):2:"), std::string::npos) << script;
+    EXPECT_NE(script.find("using (0.001):($1+0.00):(0.001):5:"), std::string::npos) << script;
+    EXPECT_NE(script.find("using (0.001):($1+0.28):(0.001):8:"), std::string::npos) << script;
+    // Each bar's whisker from the columns of its repetitions' min and max.
+    EXPECT_NE(script.find("using 8:($1+0.28):9:10 with xerrorbars"), std::string::npos) << script;
+    // The epoll row: 2.5 us, 2 to 3 us; loop 1.25, 1 to 1.5; worker 0.625, 0.5 to 0.75.
+    EXPECT_NE(script.find("\n1 2.5 2 3 1.25 1 1.5 0.625 0.5 0.75 "), std::string::npos) << script;
+}
+
+TEST(Plot, CloseValuesGetALinearAxisFromZero) {
+    Report report = sample();
+    report.rows = {report.rows[1]};  // epoll alone: 0.5 to 3 us
+    const ResultFile file = parse_result_text(json_of(report), "s.json");
+    const std::string script = gnuplot_script(file, plot_rows(file), "o.svg", PlotTerminal::svg);
+    EXPECT_NE(script.find("unset logscale x"), std::string::npos);
+    EXPECT_NE(script.find("using (0):($1+0.28):(0):8:"), std::string::npos) << script;
 }
 
 class PlotFiles : public testing::Test {
@@ -161,6 +215,20 @@ TEST_F(PlotFiles, BadInputExitsTwoWithOneLine) {
     EXPECT_NE(err.find("--output"), std::string::npos) << err;
     struct stat st{};
     EXPECT_NE(::stat((dir + "out.svg").c_str(), &st), 0);
+}
+
+// Run as the command line runs it, so that anything gnuplot printed would
+// be in the captured stderr.
+TEST_F(PlotFiles, AMissingOutputFolderIsOneLineAndExitTwo) {
+    const char* bin = std::getenv("HANDOFF_BIN");
+    const std::string output = dir + "no-such-folder/out.png";
+    const std::string command = std::string(bin ? bin : "./handoff") + " plot " + input + " -o " + output + " 2>" +
+                                dir + "err >/dev/null";
+    const int raw = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(raw));
+    EXPECT_EQ(WEXITSTATUS(raw), 2);
+    EXPECT_EQ(slurp(dir + "err"), "handoff: plot: -o: cannot write '" + output + "': the folder '" + dir +
+                                      "no-such-folder' does not exist\n");
 }
 
 TEST_F(PlotFiles, MissingGnuplotIsAClearFailure) {

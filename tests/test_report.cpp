@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -113,8 +114,9 @@ TEST(Report, CsvHasOneFlatLinePerRow) {
         ok_figures += thrice(value) + ",";
     }
     const std::string no_figures(26 * 3, ',');
+    const std::string context = "# date=2026-11-22T13:45:00Z host=lab commit= command=handoff --format json\n";
     const std::string expected =
-        header +
+        context + header +
         "epoll,dedicated,classic,sleep0,1000,1,1,4,free,,0,mutex fifo + condvar -> eventfd," + ok_figures +
         ",,,0,,0,ok,\n"
         "uring,pool,-,sleep0,1000,1,1,4,free,,0,," + no_figures +
@@ -122,7 +124,59 @@ TEST(Report, CsvHasOneFlatLinePerRow) {
         "uv,dedicated,classic,sleep0,1000,1,1,4,free,,0,," + no_figures +
         ",,,0,,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
     EXPECT_EQ(render(write_csv, sample_report()), expected);
-    EXPECT_EQ(render(write_csv, Report{}), header);
+    EXPECT_EQ(render(write_csv, Report{}), "# date= host= commit= command=\n" + header);
+}
+
+// The cells of `key` in every data line of a CSV text (the context line and
+// the header skipped), for quick-and-simple rows without quoted commas.
+std::vector<std::string> csv_column(const std::string& text, const std::string& key) {
+    std::vector<std::vector<std::string>> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("#")) continue;
+        std::vector<std::string> cells;
+        std::istringstream fields(line);
+        for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+        lines.push_back(cells);
+    }
+    const auto at = std::find(lines.front().begin(), lines.front().end(), key) - lines.front().begin();
+    std::vector<std::string> column;
+    for (std::size_t i = 1; i < lines.size(); ++i) column.push_back(lines[i].at(std::size_t(at)));
+    return column;
+}
+
+TEST(Report, CsvNumbersAreRoundedToWhatTheyMean) {
+    Report report = sample_report();
+    report.rows.resize(1);
+    Measurement m = known_run();
+    m.wall_s = 0.1234567891234;        // ns clock: 9 decimals
+    m.cpu_loop_s = 0.0000000004;       // below a ns: 0
+    m.same_cpu_calls = 333;            // 0.333 of 1000
+    m.cpu_known_calls = 999;           // 1/3
+    report.rows[0].runs = {m};
+    const std::string text = render(write_csv, report);
+    EXPECT_EQ(csv_column(text, "wall_s"), std::vector<std::string>{"0.123456789"});
+    EXPECT_EQ(csv_column(text, "wall_s_max"), std::vector<std::string>{"0.123456789"});
+    EXPECT_EQ(csv_column(text, "cpu_loop_s"), std::vector<std::string>{"0"});
+    EXPECT_EQ(csv_column(text, "wall_per_call_ns"), std::vector<std::string>{"123457"});  // 123456.789...
+    EXPECT_EQ(csv_column(text, "loop_cpu_per_call_ns"), std::vector<std::string>{"0"});
+    EXPECT_EQ(csv_column(text, "same_cpu_share"), std::vector<std::string>{"0.3333"});
+    EXPECT_EQ(csv_column(text, "calls_per_s"), std::vector<std::string>{"8100"});  // 8100.00007...
+    EXPECT_EQ(csv_column(text, "loop_vcsw"), std::vector<std::string>{"1000"});  // counts stay counts
+    // JSON keeps every digit: CSV rounds for reading, JSON is the record.
+    EXPECT_EQ(nlohmann::json::parse(render(write_json, report))["results"][0]["runs"][0]["wall_s"], 0.1234567891234);
+}
+
+TEST(Report, CsvContextLineCarriesDateHostCommitAndCommandOnOneLine) {
+    Report report = sample_report();
+    report.context.git_commit = "0284f357f0f8+dirty";
+    report.context.command_line = "handoff --work 'sleep0'\n--count 10";  // a line break must not end the line
+    report.partial = true;
+    const std::string text = render(write_csv, report);
+    const std::string first = text.substr(0, text.find('\n'));
+    EXPECT_EQ(first, "# date=2026-11-22T13:45:00Z host=lab commit=0284f357f0f8+dirty partial=true "
+                     "command=handoff --work 'sleep0'?--count 10");
+    EXPECT_TRUE(text.substr(first.size() + 1).starts_with("backend,target,"));
 }
 
 TEST(Report, CsvJoinsWarningsAndGivesTheSpread) {
@@ -326,8 +380,31 @@ TEST(Report, RepeatedRowsShowTheirSpreadAndMarks) {
     EXPECT_NE(text.find("2.00x!~"), std::string::npos) << text;
     EXPECT_NE(text.find("all from the median run of 3 by Wall/call"), std::string::npos) << text;
     EXPECT_NE(text.find("! wide (above 1.5x), ~ bimodal"), std::string::npos) << text;
-    EXPECT_NE(text.find("--placement same or split, or raise --repeat"), std::string::npos) << text;
+    // Free and bimodal: told to pin, on the row's own line.
+    EXPECT_NE(text.find("epoll dedicated: Spread 2.00x!~: SameCPU ranged 25% to 100% over the repetitions"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("pin with --placement same or split"), std::string::npos) << text;
     EXPECT_NE(text.find("1.560"), std::string::npos) << text;  // Wall: 0.52 s / 1000 calls x 3000
+}
+
+TEST(Report, APinnedRowWithOneDisturbedRepetitionIsNotToldToPin) {
+    Report report = sample_report();
+    report.rows.resize(1);
+    RowResult& row = report.rows[0];
+    row.config.placement = {"split", 0, 1, {1}};
+    row.repeat = 5;
+    row.config.calls = 5000;
+    row.runs.clear();
+    for (const double ns : {208, 208, 213, 211, 1651}) row.runs.push_back(known_run(ns * 1e-6));
+    const std::string text = render(write_table, report);
+    EXPECT_NE(text.find("epoll dedicated split: Spread 7.94x!: one repetition of 5 is 7.8x the others: a "
+                        "disturbance; the row's figure is the median repetition's"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("pin with"), std::string::npos) << text;
+    const auto doc = nlohmann::json::parse(render(write_json, report));
+    EXPECT_EQ(doc["results"][0]["warnings"], nlohmann::json::array({"wide", "outlier"}));
 }
 
 TEST(Report, APartialReportSaysSoAndNamesItsIncompleteRows) {

@@ -1,4 +1,4 @@
-// Spread and its warnings, on synthetic repetitions.
+// Spread, its warnings and the advice each case gets, on synthetic repetitions.
 #include <gtest/gtest.h>
 
 #include "report/row_warnings.hpp"
@@ -48,6 +48,7 @@ TEST(RowWarnings, BimodalWhenTheSameCpuShareSwingsByMoreThanHalf) {
 
 TEST(RowWarnings, BothMarks) {
     const RowWarnings w = assess_runs({run(5, 1.0), run(60, 0.0)});
+    EXPECT_FALSE(w.outlier);  // two regimes explain the slow one
     EXPECT_EQ(w.codes(), (std::vector<std::string>{"wide", "bimodal"}));
     EXPECT_EQ(w.mark(), "!~");
 }
@@ -61,6 +62,59 @@ TEST(RowWarnings, NoSpreadBelowTwoUsableRuns) {
     EXPECT_FALSE(assess_runs({}).spread);
     EXPECT_FALSE(assess_runs({run(10, 1)}).spread);
     EXPECT_FALSE(assess_runs({run(10, 1), run(10, 1, 0)}).spread);  // an empty run says nothing
+}
+
+// Per-call ns of a pinned row's repetitions: one regime, SameCPU constant.
+std::vector<Measurement> pinned_runs(std::initializer_list<double> ns) {
+    std::vector<Measurement> runs;
+    for (const double v : ns) runs.push_back(run(v / 1000, 0.0));
+    return runs;
+}
+
+TEST(RowWarnings, OneDisturbedRepetitionOfAPinnedRowIsAnOutlierNotAReasonToPin) {
+    // Seen: epoll spin at split, 208, 208, 213, 211 and 1651 ns a call.
+    const RowWarnings w = assess_runs(pinned_runs({208, 208, 213, 211, 1651}));
+    EXPECT_TRUE(w.wide);
+    EXPECT_TRUE(w.outlier);
+    EXPECT_EQ(w.codes(), (std::vector<std::string>{"wide", "outlier"}));
+    EXPECT_EQ(w.mark(), "!");
+    const std::string advice = w.advice(true);
+    EXPECT_EQ(advice,
+              "one repetition of 5 is 7.8x the others: a disturbance; the row's figure is the median repetition's, "
+              "so it stands, but re-run or raise --repeat for a clean spread");
+    EXPECT_EQ(w.advice(false), advice);  // a lone slow repetition is no regime, pinned or not
+}
+
+TEST(RowWarnings, NoOutlierWithoutAgreeingOthers) {
+    EXPECT_FALSE(assess_runs(pinned_runs({208, 1651})).outlier);            // two cannot outvote
+    EXPECT_FALSE(assess_runs(pinned_runs({208, 400, 213, 1651})).outlier);  // the others disagree
+    EXPECT_FALSE(assess_runs(pinned_runs({208, 208, 900, 1651})).outlier);  // two slow ones
+    EXPECT_FALSE(assess_runs(pinned_runs({208, 210, 213})).outlier);        // nothing wide
+}
+
+TEST(RowWarnings, ABimodalFreeRowIsToldToPin) {
+    const RowWarnings w = assess_runs({run(50, 0.1), run(55, 0.9), run(52, 0.5)});
+    EXPECT_EQ(w.advice(false),
+              "SameCPU ranged 10% to 90% over the repetitions: they ran in two regimes (one CPU, two CPUs) and the "
+              "median mixes them; pin with --placement same or split");
+    // Pinned yet bimodal: the pin left the workers a choice of CPUs.
+    EXPECT_NE(w.advice(true).find("though pinned"), std::string::npos);
+    EXPECT_EQ(w.advice(true).find("--placement"), std::string::npos);
+}
+
+TEST(RowWarnings, AWideRowIsToldToPinOnlyWhenFree) {
+    const RowWarnings w = assess_runs(pinned_runs({200, 210, 400, 450, 500}));  // several slow: no outlier
+    ASSERT_TRUE(w.wide);
+    ASSERT_FALSE(w.outlier);
+    EXPECT_EQ(w.advice(true),
+              "repetitions 2.50x apart, all in one regime (pinned): the host disturbed several of them; re-run at a "
+              "quieter moment or raise --repeat");
+    EXPECT_NE(w.advice(false).find("pin with --placement same or split"), std::string::npos) << w.advice(false);
+}
+
+TEST(RowWarnings, NoAdviceForAgreeingRepetitions) {
+    EXPECT_EQ(assess_runs(pinned_runs({208, 210, 213})).advice(true), "");
+    EXPECT_EQ(assess_runs({}).advice(false), "");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -315,22 +316,48 @@ void write_markdown(std::ostream& out, const Comparison& c) {
     for (const std::string& note : notes) out << "> **warning**: " << markdown_cell(note) << '\n';
 }
 
+// The JSON types here are those of the result files compare reads, so one
+// reader serves both: numbers that do not exist are null, per-call ns are
+// reals (as `wall_per_call_ns`), latencies and counts are integers (as
+// `lat_p99_ns`, `online_cpus`), and a context entry a file lacks is null.
 Json number(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
+
+// A latency in whole ns, as result files carry it (a side's median over an
+// even number of runs may fall between two; the histogram is coarser than 1 ns).
+Json whole_ns(double value) {
+    return std::isfinite(value) && value >= 0 ? Json(std::uint64_t(std::llround(value))) : Json(nullptr);
+}
+
+Json text_or_null(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
+
+// The reader keeps context entries as text; a count goes back out as one.
+Json count_or_null(const std::string& text) {
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc{} && end == text.data() + text.size() && !text.empty() ? Json(value) : Json(nullptr);
+}
 
 Json identity(const ResultRow& row) {
     return Json{{"backend", row.backend}, {"target", row.target},      {"design", row.design},
                 {"work", row.work},       {"inflight", row.inflight},  {"placement", row.placement}};
 }
 
-Json figure(const FigureComparison& f) {
-    return Json{{"a", number(f.a)}, {"b", number(f.b)}, {"ratio", number(f.ratio)}};
+// `side` makes A's and B's values: number for per-call ns, whole_ns for latency.
+Json figure(const FigureComparison& f, Json (*side)(double) = number) {
+    return Json{{"a", side(f.a)}, {"b", side(f.b)}, {"ratio", number(f.ratio)}};
 }
 
 Json file(const ComparedFile& f) {
     const ResultContext& c = f.context;
-    return Json{{"file", f.name},       {"date", c.date},         {"host", c.host},
-                {"cpu_model", c.cpu_model}, {"kernel", c.kernel}, {"online_cpus", c.online_cpus},
-                {"lab_version", c.lab_version}, {"commit", c.commit}, {"partial", f.partial}};
+    return Json{{"file", f.name},
+                {"date", text_or_null(c.date)},
+                {"host", text_or_null(c.host)},
+                {"cpu_model", text_or_null(c.cpu_model)},
+                {"kernel", text_or_null(c.kernel)},
+                {"online_cpus", count_or_null(c.online_cpus)},
+                {"lab_version", text_or_null(c.lab_version)},
+                {"commit", text_or_null(c.commit)},
+                {"partial", f.partial}};
 }
 
 // A side: the design chosen (null for every row) and its runs.
@@ -351,7 +378,7 @@ Json compared_row(const RowComparison& row, double alpha) {
     r["loop_cpu_per_call_ns"] = figure(row.loop_cpu);
     r["worker_cpu_per_call_ns"] = figure(row.worker_cpu);
     r["total_cpu_per_call_ns"] = figure(row.total_cpu);
-    r["lat_p99_ns"] = figure(row.p99);
+    r["lat_p99_ns"] = figure(row.p99, whole_ns);
     r["p"] = number(row.p);
     r["p_adjusted"] = number(row.p_adjusted);
     r["adjusted_over"] = row.family;

@@ -7,15 +7,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <limits>
+#include <map>
 #include <set>
 #include <stdexcept>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "analysis/gnuplot_runner.hpp"
-#include "report/figures.hpp"
+#include "base/duration.hpp"
 
 namespace handoff {
 namespace {
@@ -38,37 +42,201 @@ std::string quote(std::string_view text) {
 // A value for the inline data: a number, or NaN (gnuplot skips the point).
 std::string datum(double ns) { return std::isfinite(ns) && ns > 0 ? fmt::format("{:.6g}", ns / 1e3) : "NaN"; }
 
+// A per-call figure's text beside its bar: "2.50 us" (our own text, no quotes).
+std::string quoted_text(double ns) {
+    return std::isfinite(ns) && ns > 0 ? "\"" + format_per_call(ns / 1e9) + "\"" : "\"\"";
+}
+
+// Screen geometry in fractions of the picture, from the rows and their labels.
 struct Layout {
     int width = 1400;
     int height = 0;
-    double label_right = 0;  // where the left chart starts, screen fraction
+    double label_right = 0;  // where the left chart starts
     double middle = 0;       // where the left chart ends
     double right_start = 0;  // where the right chart starts
     double top = 0, bottom = 0;
+    double px = 0;           // one pixel of height
 };
 
 Layout layout(const std::vector<PlotRow>& rows) {
     Layout l;
     std::size_t longest = 10;
     for (const PlotRow& row : rows) longest = std::max(longest, row.label.size());
-    l.height = std::max(420, 150 + int(rows.size()) * 28);
+    // Three bars a row need about 40 px to stay apart.
+    l.height = std::max(480, 205 + int(rows.size()) * 40);
+    l.px = 1.0 / l.height;
     // About 7 px per character of the 10-point labels, at most 40% of the width.
     l.label_right = std::min(0.40, (double(longest) * 7.0 + 30) / l.width);
-    l.middle = l.label_right + (0.98 - l.label_right) * 0.5 - 0.01;
+    // The bars get more room than the latency: three per row, with their values.
+    l.middle = l.label_right + (0.98 - l.label_right) * 0.56 - 0.01;
     l.right_start = l.middle + 0.03;
-    l.top = 1.0 - 100.0 / l.height;
-    l.bottom = 55.0 / l.height;
+    l.top = 1.0 - 122 * l.px;
+    l.bottom = 80 * l.px;
     return l;
 }
 
-// The smallest power of ten at or below the smallest positive value: where
-// bars start on a log axis (a log axis has no zero).
-double log_base(const std::vector<double>& values_us) {
-    double smallest = std::numeric_limits<double>::infinity();
-    for (const double v : values_us) {
-        if (v > 0 && std::isfinite(v)) smallest = std::min(smallest, v);
+// The left chart's axis, us: linear from 0 unless the values span more than
+// 50x (inline's nanoseconds beside a blocking trip's hundreds of
+// microseconds), then logarithmic from the power of ten below the smallest
+// (a log axis has no zero). `high` leaves room for the value beside a bar.
+struct BarAxis {
+    bool log = false;
+    double low = 0;
+    double high = 1;
+};
+
+BarAxis bar_axis(const std::vector<PlotRow>& rows) {
+    double smallest = std::numeric_limits<double>::infinity(), largest = 0;
+    for (const PlotRow& r : rows) {
+        for (const PlotFigure* f : {&r.wall, &r.loop_cpu, &r.worker_cpu}) {
+            for (const double ns : {f->ns, f->min_ns, f->max_ns}) {
+                if (!(ns > 0) || !std::isfinite(ns)) continue;
+                smallest = std::min(smallest, ns / 1e3);
+                largest = std::max(largest, ns / 1e3);
+            }
+        }
     }
-    return std::isfinite(smallest) ? std::pow(10.0, std::floor(std::log10(smallest))) : 1e-3;
+    if (!(largest > 0)) return {};
+    // The value written beside the longest bar needs about a fifth of the axis.
+    constexpr double room = 0.2;
+    if (largest / smallest <= 50) return {false, 0, largest / (1 - room)};
+    const double low = std::pow(10.0, std::floor(std::log10(smallest)));
+    return {true, low, std::exp((std::log(largest) - room * std::log(low)) / (1 - room))};
+}
+
+// Appends gnuplot commands, one per line.
+struct Script {
+    std::string text;
+    void line(const std::string& command) { text += command + '\n'; }
+};
+
+void terminal_lines(Script& s, PlotTerminal terminal, const Layout& l, const std::string& output) {
+    if (terminal == PlotTerminal::svg) {
+        s.line(fmt::format("set terminal svg size {},{} noenhanced font 'sans,11' background rgb 'white'", l.width,
+                           l.height));
+    } else {
+        s.line("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {");
+        s.line(fmt::format("  set terminal pngcairo size {},{} noenhanced font 'sans,10' background rgb 'white'",
+                           l.width, l.height));
+        s.line("} else {");
+        s.line(fmt::format("  set terminal png size {},{} noenhanced background rgb 'white'", l.width, l.height));
+        s.line("}");
+    }
+    s.line("set output " + quote(output));
+    s.line("set datafile missing 'NaN'");
+}
+
+// One line per row, row i at y = i. Columns (us): 1 row; 2-4 wall, its min,
+// its max; 5-7 loop CPU; 8-10 worker CPU; 11-15 p50 p90 p99 p99.9 max;
+// 16 the wall's text, shown at the end of its bar.
+void data_block(Script& s, const std::vector<PlotRow>& rows) {
+    s.line("$rows << EOD");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const PlotRow& r = rows[i];
+        std::string row = fmt::format("{}", i);
+        for (const PlotFigure* f : {&r.wall, &r.loop_cpu, &r.worker_cpu}) {
+            row += fmt::format(" {} {} {}", datum(f->ns), datum(f->min_ns), datum(f->max_ns));
+        }
+        for (const double ns : {r.p50_ns, r.p90_ns, r.p99_ns, r.p999_ns, r.max_ns}) row += " " + datum(ns);
+        s.line(row + " " + quoted_text(r.wall.ns));
+    }
+    s.line("EOD");
+}
+
+// The picture's title (what ran), the line under it (where and when), and
+// the note at the bottom (how to read the bars, what was left out).
+void title_lines(Script& s, const ResultFile& file, const Layout& l) {
+    s.line(fmt::format("set multiplot title {} font ',14'", quote("handoff: " + plot_run_line(file))));
+    std::vector<std::string> where;
+    const ResultContext& c = file.context;
+    if (!c.date.empty()) where.push_back(c.host.empty() ? c.date : c.date + " on " + c.host);
+    if (!c.cpu_model.empty()) {
+        where.push_back(c.cpu_model + (c.online_cpus.empty() ? "" : ", " + c.online_cpus + " CPUs"));
+    }
+    if (!c.commit.empty()) where.push_back("commit " + c.commit);
+    where.push_back(file.name + (file.partial ? " (partial: an interrupted run)" : ""));
+    s.line(fmt::format("set label 1 {} at screen 0.5, screen {:.4f} center",
+                       quote(fmt::format("{}", fmt::join(where, "; "))), 1 - 42 * l.px));
+    std::string note = "Bars: each row's figure (its median repetition); whiskers: its fastest to slowest repetition";
+    if (const std::string left_out = plot_left_out_note(file); !left_out.empty()) note += ". " + left_out;
+    s.line(fmt::format("set label 2 {} at screen 0.01, screen {:.4f} left", quote(note), 14 * l.px));
+}
+
+void left_chart(Script& s, const std::vector<PlotRow>& rows, const Layout& l) {
+    const BarAxis axis = bar_axis(rows);
+    std::string ytics;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        ytics += fmt::format("{}{} {}", i ? ", " : "", quote(rows[i].label), i);
+    }
+    s.line(fmt::format("set ytics ({}) nomirror", ytics));
+    s.line(fmt::format("set lmargin at screen {:.4f}", l.label_right));
+    s.line(fmt::format("set rmargin at screen {:.4f}", l.middle));
+    s.line(axis.log ? "set logscale x" : "unset logscale x");
+    s.line(fmt::format("set xrange [{}:{}]", axis.low, axis.high));
+    s.line(std::string("set xlabel 'per call (us") + (axis.log ? ", log scale" : "") + ")'");
+    s.line("set title 'per call: wall, loop CPU, worker CPU; whisker: fastest to slowest repetition'");
+    s.line(fmt::format("set key at screen {:.4f}, screen {:.4f} center top horizontal reverse Left samplen 2",
+                       (l.label_right + l.middle) / 2, 1 - 62 * l.px));
+    // Three bars a row, side by side from the axis start: never stacked,
+    // since on a log axis a stacked segment's length means nothing.
+    const auto bar = [&](int column, double offset, const char* colour, const char* title) {
+        return fmt::format("$rows using ({0}):($1{1:+.2f}):({0}):{2}:($1{3:+.2f}):($1{4:+.2f}) with boxxyerror "
+                           "lc rgb '{5}' title '{6}'",
+                           axis.low, offset, column, offset - 0.13, offset + 0.13, colour, title);
+    };
+    const auto whisker = [](int column, double offset, bool titled) {
+        return fmt::format("$rows using {0}:($1{1:+.2f}):{2}:{3} with xerrorbars lc rgb '#222222' lw 1.2 ps 0 {4}",
+                           column, offset, column + 1, column + 2,
+                           titled ? "title 'min-max'" : "notitle");
+    };
+    // The wall's value at its bar's end, on an opaque box: beside the
+    // whisker (which may reach far beyond), not at the whisker's end.
+    s.line("set style textbox opaque fillcolor rgb 'white' noborder margins 1,1");
+    s.line("plot " + bar(2, -0.28, "#4477aa", "wall") + ", \\");
+    s.line("     " + bar(5, 0.0, "#ee6677", "loop CPU") + ", \\");
+    s.line("     " + bar(8, 0.28, "#228833", "worker CPU") + ", \\");
+    s.line("     " + whisker(2, -0.28, true) + ", " + whisker(5, 0.0, false) + ", " + whisker(8, 0.28, false) + ", \\");
+    s.line("     $rows using 2:($1-0.28):16 with labels boxed left offset char 0.5,0 font ',9' notitle");
+}
+
+void right_chart(Script& s, const std::vector<PlotRow>& rows, const Layout& l) {
+    s.line(fmt::format("set lmargin at screen {:.4f}", l.right_start));
+    s.line("set rmargin at screen 0.98");
+    std::string empty;
+    for (std::size_t i = 0; i < rows.size(); ++i) empty += fmt::format("{}'' {}", i ? ", " : "", i);
+    s.line(fmt::format("set ytics ({}) nomirror", empty));
+    s.line("set logscale x; set xrange [*:*]");
+    s.line("set xlabel 'round trip, sent to delivered (us, log scale)'");
+    s.line("set title 'latency per call, over every call of every repetition'");
+    s.line(fmt::format("set key at screen {:.4f}, screen {:.4f} center top horizontal reverse Left samplen 1",
+                       (l.right_start + 0.98) / 2, 1 - 62 * l.px));
+    s.line("plot $rows using 11:1:($15-$11):(0) with vectors nohead lc rgb '#bbbbbb' notitle, \\");
+    s.line("     $rows using 11:1 with points pt 7 ps 1.1 lc rgb '#4477aa' title 'p50', \\");
+    s.line("     $rows using 12:1 with points pt 5 ps 1.0 lc rgb '#66ccee' title 'p90', \\");
+    s.line("     $rows using 13:1 with points pt 9 ps 1.2 lc rgb '#ee6677' title 'p99', \\");
+    s.line("     $rows using 14:1 with points pt 11 ps 1.2 lc rgb '#aa3377' title 'p99.9', \\");
+    s.line("     $rows using 15:1 with points pt 2 ps 1.1 lc rgb '#000000' title 'max'");
+}
+
+// The smallest and largest of the repetitions' own per-call values of one
+// figure (the total `of` a run, over its calls); NaN when none has one.
+PlotFigure figure_of(const ResultRow& row, double ResultRun::*of) {
+    PlotFigure f;
+    f.ns = row.figures.per_call_ns(row.figures.*of);
+    for (const ResultRun& run : row.runs) {
+        const double ns = run.per_call_ns(run.*of);
+        if (!std::isfinite(ns)) continue;
+        f.min_ns = std::isfinite(f.min_ns) ? std::min(f.min_ns, ns) : ns;
+        f.max_ns = std::isfinite(f.max_ns) ? std::max(f.max_ns, ns) : ns;
+    }
+    return f;
+}
+
+// "20000 calls", "1998 to 20000 calls": one value, or the range of them.
+template <class Value>
+std::string one_or_range(const std::set<Value>& values, const char* what) {
+    if (values.size() == 1) return fmt::format("{} {}", *values.begin(), what);
+    return fmt::format("{} to {} {}", *values.begin(), *values.rbegin(), what);
 }
 
 }  // namespace
@@ -87,11 +255,10 @@ std::vector<PlotRow> plot_rows(const ResultFile& file) {
         p.label = row.label();
         if (works.size() > 1) p.label += " work=" + row.work;
         if (inflights.size() > 1) p.label += fmt::format(" inflight={}", row.inflight);
-        // The row's figures as its table printed them.
+        p.wall = figure_of(row, &ResultRun::wall_s);
+        p.loop_cpu = figure_of(row, &ResultRun::cpu_loop_s);
+        p.worker_cpu = figure_of(row, &ResultRun::cpu_worker_s);
         const ResultRun& f = row.figures;
-        p.wall_ns = f.per_call_ns(f.wall_s);
-        p.loop_cpu_ns = f.per_call_ns(f.cpu_loop_s);
-        p.worker_cpu_ns = f.per_call_ns(f.cpu_worker_s);
         p.p50_ns = f.lat_p50_ns;
         p.p90_ns = f.lat_p90_ns;
         p.p99_ns = f.lat_p99_ns;
@@ -102,104 +269,62 @@ std::vector<PlotRow> plot_rows(const ResultFile& file) {
     return rows;
 }
 
+std::string plot_run_line(const ResultFile& file) {
+    std::set<std::string> works;
+    std::set<std::uint64_t> calls, inflights;
+    std::set<std::size_t> repetitions;
+    for (const ResultRow& row : file.rows) {
+        if (!row.ok()) continue;
+        works.insert(row.work);
+        calls.insert(row.calls);
+        inflights.insert(row.inflight);
+        repetitions.insert(row.runs.size());
+    }
+    if (calls.empty()) return "no row is ok";
+    std::vector<std::string> parts;
+    parts.push_back(works.size() == 1 ? "work " + *works.begin() : "work as labelled");
+    parts.push_back(one_or_range(calls, "calls a row"));
+    parts.push_back(inflights.size() == 1 ? fmt::format("in-flight {}", *inflights.begin()) : "in-flight as labelled");
+    parts.push_back(one_or_range(repetitions, repetitions.size() == 1 && *repetitions.begin() == 1 ? "repetition"
+                                                                                                  : "repetitions"));
+    return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string plot_left_out_note(const ResultFile& file) {
+    std::map<std::string, std::size_t> by_status;
+    std::size_t left_out = 0;
+    for (const ResultRow& row : file.rows) {
+        if (row.ok()) continue;
+        ++left_out;
+        ++by_status[row.status];
+    }
+    if (left_out == 0) return {};
+    std::vector<std::string> counts;
+    for (const auto& [status, count] : by_status) counts.push_back(fmt::format("{} {}", count, status));
+    return fmt::format("Not drawn: {} {} not ok ({})", left_out, left_out == 1 ? "row that is" : "rows that are",
+                       fmt::join(counts, ", "));
+}
+
 std::string gnuplot_script(const ResultFile& file, const std::vector<PlotRow>& rows, const std::string& output,
                            PlotTerminal terminal) {
     const Layout l = layout(rows);
-    std::string s;
-    const auto line = [&](const std::string& text) { s += text + '\n'; };
-
-    if (terminal == PlotTerminal::svg) {
-        line(fmt::format("set terminal svg size {},{} noenhanced font 'sans,11' background rgb 'white'", l.width,
-                         l.height));
-    } else {
-        line("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {");
-        line(fmt::format("  set terminal pngcairo size {},{} noenhanced font 'sans,10' background rgb 'white'",
-                         l.width, l.height));
-        line("} else {");
-        line(fmt::format("  set terminal png size {},{} noenhanced background rgb 'white'", l.width, l.height));
-        line("}");
-    }
-    line("set output " + quote(output));
-    line("set datafile missing 'NaN'");
-
-    // Rows top to bottom in file order: row i at y = i on a reversed axis.
-    // Columns: 1 row, 2 wall, 3 loop CPU end, 4 loop+worker CPU end, 5-9 p50 p90 p99 p99.9 max (us).
-    std::vector<double> cpu_and_wall;
-    line("$rows << EOD");
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const PlotRow& r = rows[i];
-        const double loop = std::isfinite(r.loop_cpu_ns) ? r.loop_cpu_ns : 0;
-        const double worker = std::isfinite(r.worker_cpu_ns) ? r.worker_cpu_ns : 0;
-        cpu_and_wall.insert(cpu_and_wall.end(), {r.wall_ns / 1e3, loop / 1e3, (loop + worker) / 1e3});
-        line(fmt::format("{} {} {} {} {} {} {} {} {}", i, datum(r.wall_ns), datum(loop), datum(loop + worker),
-                         datum(r.p50_ns), datum(r.p90_ns), datum(r.p99_ns), datum(r.p999_ns), datum(r.max_ns)));
-    }
-    line("EOD");
-
-    std::string title = "handoff: " + file.name;
-    if (!file.context.date.empty()) title += "  " + file.context.date;
-    if (!file.context.host.empty()) title += "  host " + file.context.host;
-    if (!file.context.cpu_model.empty()) title += "  " + file.context.cpu_model;
-    line(fmt::format("set multiplot title {}", quote(title)));
-    line(fmt::format("set yrange [{}:-0.5]", double(rows.size()) - 0.5));
-    line(fmt::format("set tmargin at screen {:.4f}", l.top));
-    line(fmt::format("set bmargin at screen {:.4f}", l.bottom));
-    line("set grid xtics mxtics lc rgb '#dddddd'");
-    line("set style fill solid 0.85 noborder");
-    // Each chart's key sits between the picture's title and the chart's own title.
-    const double key_y = 1.0 - 34.0 / l.height;
-
-    // Left chart: wall per call (upper bar) and CPU per call, loop then worker stacked (lower bar).
-    double smallest = std::numeric_limits<double>::infinity(), largest = 0;
-    for (const double v : cpu_and_wall) {
-        if (v > 0 && std::isfinite(v)) {
-            smallest = std::min(smallest, v);
-            largest = std::max(largest, v);
-        }
-    }
-    // Wide ranges (inline at nanoseconds beside blocking rows at tens of microseconds) need a log axis.
-    const bool log_axis = largest > 0 && largest / smallest > 50;
-    const double base = log_axis ? log_base(cpu_and_wall) : 0;
-    std::string ytics;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        ytics += fmt::format("{}{} {}", i ? ", " : "", quote(rows[i].label), i);
-    }
-    line(fmt::format("set ytics ({}) nomirror", ytics));
-    line(fmt::format("set lmargin at screen {:.4f}", l.label_right));
-    line(fmt::format("set rmargin at screen {:.4f}", l.middle));
-    line(log_axis ? fmt::format("set logscale x; set xrange [{}:*]", base) : "unset logscale x; set xrange [0:*]");
-    line(std::string("set xlabel 'per call (us)") + (log_axis ? ", log scale" : "") + "'");
-    line("set title 'wall per call (upper bar); CPU per call: loop + worker (lower bar)'");
-    line(fmt::format("set key at screen {:.4f}, screen {:.4f} center top horizontal samplen 2",
-                     (l.label_right + l.middle) / 2, key_y));
-    const std::string b = fmt::format("({})", base);
-    line("plot $rows using " + b + ":1:" + b + ":2:($1-0.42):($1-0.02) with boxxyerror lc rgb '#4477aa' title 'wall', \\");
-    line("     $rows using " + b + ":1:" + b + ":3:($1+0.02):($1+0.42) with boxxyerror lc rgb '#ee6677' title 'loop CPU', \\");
-    line("     $rows using 3:1:3:4:($1+0.02):($1+0.42) with boxxyerror lc rgb '#228833' title 'worker CPU'");
-
-    // Right chart: latency percentiles, one line of markers per row, log axis.
-    line(fmt::format("set lmargin at screen {:.4f}", l.right_start));
-    line("set rmargin at screen 0.98");
-    line("set ytics format ''");
-    line(fmt::format("set ytics ({}) nomirror", [&] {
-        std::string empty;
-        for (std::size_t i = 0; i < rows.size(); ++i) empty += fmt::format("{}'' {}", i ? ", " : "", i);
-        return empty;
-    }()));
-    line("set logscale x; set xrange [*:*]");
-    line("set xlabel 'round trip, sent to delivered (us, log scale)'");
-    line("set title 'latency percentiles per call'");
-    line(fmt::format("set key at screen {:.4f}, screen {:.4f} center top horizontal samplen 1",
-                     (l.right_start + 0.98) / 2, key_y));
-    line("plot $rows using 5:1:($9-$5):(0) with vectors nohead lc rgb '#bbbbbb' notitle, \\");
-    line("     $rows using 5:1 with points pt 7 ps 1.1 lc rgb '#4477aa' title 'p50', \\");
-    line("     $rows using 6:1 with points pt 5 ps 1.0 lc rgb '#66ccee' title 'p90', \\");
-    line("     $rows using 7:1 with points pt 9 ps 1.2 lc rgb '#ee6677' title 'p99', \\");
-    line("     $rows using 8:1 with points pt 11 ps 1.2 lc rgb '#aa3377' title 'p99.9', \\");
-    line("     $rows using 9:1 with points pt 2 ps 1.1 lc rgb '#000000' title 'max'");
-    line("unset multiplot");
-    line("unset output");
-    return s;
+    Script s;
+    terminal_lines(s, terminal, l, output);
+    data_block(s, rows);
+    title_lines(s, file, l);
+    s.line(fmt::format("set yrange [{}:-0.6]", double(rows.size()) - 0.4));
+    s.line(fmt::format("set tmargin at screen {:.4f}", l.top));
+    s.line(fmt::format("set bmargin at screen {:.4f}", l.bottom));
+    s.line("set grid xtics mxtics lc rgb '#dddddd'");
+    s.line("set style fill solid 0.85 noborder");
+    s.line("set errorbars small");
+    left_chart(s, rows, l);
+    // The labels belong to the picture, drawn once with the first chart.
+    s.line("unset label");
+    right_chart(s, rows, l);
+    s.line("unset multiplot");
+    s.line("unset output");
+    return s.text;
 }
 
 namespace {
@@ -216,56 +341,54 @@ PlotTerminal terminal_for(const std::string& path) {
     throw PlotUsageError(fmt::format("-o: '{}' is not allowed: expected a file name ending in .svg or .png", path));
 }
 
-}  // namespace
-
-int run_plot(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
-    CLI::App app{"handoff plot: draws a result file with gnuplot: wall per call of every row beside its CPU per "
-                 "call (loop + worker), and the latency percentiles per row, side by side in one picture.",
-                 "handoff plot"};
-    app.footer("\nThe terminal follows the extension: .svg -> svg, .png -> pngcairo (png without cairo).\n"
-               "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0; 1 when gnuplot is missing or fails; "
-               "2 on bad input.\n"
-               "Example: handoff plot results/today.json -o results/today.svg");
-    std::string input, output;
-    app.add_option("file", input, "a result file written with --format json")->required();
-    app.add_option("-o,--output", output, "OUT.svg or OUT.png")->required();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {
-        app.exit(e, out, err);
-        return 0;
-    } catch (const CLI::ParseError& e) {
-        err << "handoff: plot: " << e.what() << " (see handoff plot --help)\n";
-        return 2;
+// The folder -o writes into must exist and take a new file: checked here, so
+// that a typo gets one line and exit status 2 instead of gnuplot's messages.
+void check_output_folder(const std::string& output) {
+    const std::filesystem::path parent = std::filesystem::path(output).parent_path();
+    const std::string folder = parent.empty() ? "." : parent.string();
+    std::error_code error;
+    const auto status = std::filesystem::status(folder, error);
+    if (!std::filesystem::exists(status)) {
+        throw PlotUsageError(fmt::format("-o: cannot write '{}': the folder '{}' does not exist", output, folder));
     }
+    if (!std::filesystem::is_directory(status)) {
+        throw PlotUsageError(fmt::format("-o: cannot write '{}': '{}' is not a folder", output, folder));
+    }
+    if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+        throw PlotUsageError(fmt::format("-o: cannot write '{}' into '{}': {}", output, folder, std::strerror(errno)));
+    }
+}
 
+// Everything to draw, read and checked before gnuplot runs.
+struct PlotJob {
     PlotTerminal terminal{};
-    std::vector<PlotRow> rows;
     ResultFile file;
-    try {
-        terminal = terminal_for(output);
-        if (std::any_of(output.begin(), output.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-            throw PlotUsageError("-o: the file name has a control character: expected a plain path");
-        }
-        file = read_result_file(input);
-        rows = plot_rows(file);
-        if (rows.empty()) {
-            throw PlotUsageError(fmt::format("'{}' has no row with figures (no row is ok): nothing to plot", input));
-        }
-    } catch (const PlotUsageError& e) {
-        err << "handoff: plot: " << e.what() << '\n';
-        return 2;
-    } catch (const ResultFileError& e) {
-        err << "handoff: plot: " << e.what() << '\n';
-        return 2;
-    }
+    std::vector<PlotRow> rows;
+};
 
-    // gnuplot writes beside the target and the picture replaces it only when
-    // whole: a failed run never leaves half a file where a good one was.
+// Throws PlotUsageError or ResultFileError, one line each.
+PlotJob prepare(const std::string& input, const std::string& output) {
+    PlotJob job;
+    job.terminal = terminal_for(output);
+    if (std::any_of(output.begin(), output.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+        throw PlotUsageError("-o: the file name has a control character: expected a plain path");
+    }
+    check_output_folder(output);
+    job.file = read_result_file(input);
+    job.rows = plot_rows(job.file);
+    if (job.rows.empty()) {
+        throw PlotUsageError(fmt::format("'{}' has no row with figures (no row is ok): nothing to plot", input));
+    }
+    return job;
+}
+
+// gnuplot writes beside the target and the picture replaces it only when
+// whole: a failed run never leaves half a file where a good one was.
+int draw(const PlotJob& job, const std::string& output, std::ostream& out, std::ostream& err) {
     const std::string temporary = output + ".tmp";
     const char* program = std::getenv("HANDOFF_GNUPLOT");
-    const GnuplotOutcome ran =
-        run_gnuplot(program && *program ? program : "gnuplot", gnuplot_script(file, rows, temporary, terminal));
+    const GnuplotOutcome ran = run_gnuplot(program && *program ? program : "gnuplot",
+                                           gnuplot_script(job.file, job.rows, temporary, job.terminal));
     if (!ran.started) {
         err << fmt::format("handoff: plot: cannot run gnuplot: {}; install it (Debian package gnuplot-nox, "
                            "which tools/ensure-deps installs)\n",
@@ -283,8 +406,40 @@ int run_plot(int argc, const char* const argv[], std::ostream& out, std::ostream
         err << fmt::format("handoff: plot: cannot write '{}': {}\n", output, std::strerror(error));
         return 1;
     }
-    out << fmt::format("wrote {} ({} rows)\n", output, rows.size());
+    out << fmt::format("wrote {} ({} rows)\n", output, job.rows.size());
     return 0;
+}
+
+}  // namespace
+
+int run_plot(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
+    CLI::App app{"handoff plot: draws a result file with gnuplot: per row, wall, loop CPU and worker CPU per call "
+                 "side by side with the spread of the repetitions, and the latency percentiles, in one picture.",
+                 "handoff plot"};
+    app.footer("\nThe terminal follows the extension: .svg -> svg, .png -> pngcairo (png without cairo).\n"
+               "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0; 1 when gnuplot is missing or fails; "
+               "2 on bad input (the output folder missing included).\n"
+               "Example: handoff plot results/today.json -o results/today.svg");
+    std::string input, output;
+    app.add_option("file", input, "a result file written with --format json")->required();
+    app.add_option("-o,--output", output, "OUT.svg or OUT.png")->required();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        app.exit(e, out, err);
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        err << "handoff: plot: " << e.what() << " (see handoff plot --help)\n";
+        return 2;
+    }
+    try {
+        return draw(prepare(input, output), output, out, err);
+    } catch (const PlotUsageError& e) {
+        err << "handoff: plot: " << e.what() << '\n';
+    } catch (const ResultFileError& e) {
+        err << "handoff: plot: " << e.what() << '\n';
+    }
+    return 2;
 }
 
 }  // namespace handoff

@@ -134,6 +134,164 @@ std::vector<std::string> notices(const Report& report) {
     return lines;
 }
 
+// Whether every repetition ran in one scheduling regime: inline has one
+// thread, the floor pins its two, and a row whose loop and workers are all
+// pinned cannot change regime between repetitions.
+bool one_regime(const RowResult& row) {
+    const Placement& p = row.config.placement;
+    if (row.config.is_inline() || row.config.is_floor()) return true;
+    const bool workers_pinned = row.config.target == TargetKind::dedicated ? p.worker_cpu >= 0 : !p.pool_cpus.empty();
+    return p.loop_cpu >= 0 && workers_pinned;
+}
+
+// The columns a report needs: those that vary, and those its rows have.
+struct Columns {
+    bool design = false;
+    bool work = false;
+    bool inflight = false;
+    bool placement = false;
+    bool spread = false;               // some row was repeated
+    const RowResult* floor = nullptr;  // the row xFloor divides by, if any
+};
+
+Columns choose_columns(const Report& report) {
+    Columns c;
+    for (const RowResult& row : report.rows) {
+        c.design = c.design || has_named_design(row);
+        c.spread = c.spread || row.repeat > 1 || row.runs.size() > 1;
+        // Every row against the cheapest possible round trip of the same run.
+        if (row.config.is_floor() && has_figures(row)) c.floor = &row;
+    }
+    c.work = distinct(report, work_of).size() > 1;
+    c.inflight = distinct(report, inflight_of).size() > 1;
+    c.placement = distinct(report, placement_of).size() > 1 || report.rows.front().config.placement.name != "free";
+    return c;
+}
+
+void add_titles(Grid& grid, const Columns& c) {
+    const auto column = [&](std::string title, bool numeric) {
+        grid.titles.push_back(std::move(title));
+        grid.numeric.push_back(numeric);
+    };
+    column("Backend", false);
+    column("Target", false);
+    if (c.design) column("Design", false);
+    if (c.work) column("Work", false);
+    if (c.inflight) column("InFlight", true);
+    if (c.placement) column("Placement", false);
+    for (const char* title : {"Calls", "Wall", "CpuTotal", "CpuEvtLoop", "CpuWorker", "Other", "Wall/call"}) {
+        column(title, true);
+    }
+    if (c.spread) column("Spread", true);
+    for (const char* title : {"Loop/call", "Worker/call", "CS/call", "SameCPU", "Calls/s", "p50", "p99"}) {
+        column(title, true);
+    }
+    if (c.floor != nullptr) column("xFloor", true);
+}
+
+// What identifies the row: backend, target, and the columns that vary.
+std::vector<std::string> identity_cells(const RowResult& row, const Columns& c) {
+    std::vector<std::string> cells{row.config.backend, row.config.target_name()};
+    if (c.design) cells.push_back(row.config.design_name());
+    if (c.work) cells.push_back(row.config.work.spec());
+    if (c.inflight) cells.push_back(fmt::format("{}", row.config.inflight));
+    if (c.placement) cells.push_back(row.config.placement.name);
+    return cells;
+}
+
+std::string same_cpu_cell(const RowResult& row) {
+    const double same_cpu = row_figure(row, "same_cpu_share");
+    const bool meaningless = row.config.is_inline() || row.config.is_floor() || std::isnan(same_cpu);
+    return meaningless ? std::string("-") : fmt::format("{:.0f}%", 100 * same_cpu);
+}
+
+// The figures of a row that has them, in the order of add_titles.
+void add_figure_cells(std::vector<std::string>& cells, const RowResult& row, const Columns& c) {
+    const auto figure = [&](std::string_view key) { return row_figure(row, key); };
+    cells.push_back(fmt::format("{}", row.config.calls));
+    for (const char* key : {"wall_s", "cpu_total_s", "cpu_loop_s", "cpu_worker_s"}) {
+        cells.push_back(fmt::format("{:.3f}", figure(key)));
+    }
+    cells.push_back(other_cell(row));
+    cells.push_back(ns_cell(figure("wall_per_call_ns")));
+    if (c.spread) cells.push_back(spread_cell(row));
+    cells.push_back(format_per_call(figure("loop_cpu_per_call_ns") / 1e9));
+    cells.push_back(format_per_call(figure("worker_cpu_per_call_ns") / 1e9));
+    cells.push_back(fmt::format("{:.2f}", figure("switches_per_call")));
+    cells.push_back(same_cpu_cell(row));
+    cells.push_back(format_rate(figure("calls_per_s")));
+    cells.push_back(ns_cell(figure("lat_p50_ns")));
+    cells.push_back(ns_cell(figure("lat_p99_ns")));
+    if (c.floor != nullptr) {
+        cells.push_back(row.config.is_inline() ? "-"
+                                               : fmt::format("{:.1f}", figure("wall_per_call_ns") /
+                                                                           row_figure(*c.floor, "wall_per_call_ns")));
+    }
+}
+
+// What the columns and marks mean.
+std::vector<std::string> column_legend(const Report& report, const Columns& c) {
+    std::vector<std::string> lines{
+        "Wall, Cpu*: seconds in the measured interval (" + runs_phrase(report) +
+            "); /call: per call; CS/call: loop + worker context switches per call.",
+        "CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
+        "CpuWorker (of the figures printed): CPU of the threads no role explains.",
+    };
+    if (c.spread) {
+        lines.push_back(fmt::format(
+            "Spread: slowest over fastest repetition's Wall/call. ! wide (above {:.1f}x), ~ bimodal (SameCPU "
+            "differs by more than {:.0f} points between repetitions); each marked row's cause and remedy follow "
+            "the table.",
+            wide_spread_limit, 100 * bimodal_share_range));
+    }
+    lines.push_back("SameCPU: share of the calls that ran whose worker ran on the CPU the loop sent from (all "
+                    "repetitions).");
+    lines.push_back("p50, p99: round trip of one call, sent to back on the loop thread, from every call of every "
+                    "repetition (a timed-out call counts until it came back); log-linear histogram, <1.6% error.");
+    if (c.floor != nullptr) {
+        lines.push_back("xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest "
+                        "trip).");
+    }
+    return lines;
+}
+
+// How each row's calls travelled, once per distinct label and mechanism.
+std::vector<std::string> mechanism_legend(const Report& report) {
+    std::vector<std::string> lines;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const RowResult& row : report.rows) {
+        if (row.mechanism.empty()) continue;
+        auto entry = std::make_pair(row_label(row), row.mechanism);
+        if (seen.insert(entry).second) lines.push_back(entry.first + ": " + entry.second);
+    }
+    return lines;
+}
+
+// What a reader must know about one row: left-out repetitions, its spread's
+// cause and remedy, an inexact CpuTotal, wrong results (which a row with
+// no figures can have too).
+std::vector<std::string> row_notes(const RowResult& row) {
+    std::vector<std::string> lines;
+    if (row.status == RowStatus::ok && row.errors != 0) {
+        lines.push_back(fmt::format("warning: {}: {} calls had a wrong or missing result", row_label(row), row.errors));
+    }
+    if (!has_figures(row)) return lines;
+    if (row.runs_left_out != 0) {
+        lines.push_back(fmt::format("{}: measured in {} of {} repetitions, {} left out ({})", row_label(row),
+                                    row.runs.size(), row.runs.size() + row.runs_left_out, row.runs_left_out,
+                                    row.left_out_reason));
+    }
+    const RowWarnings warnings = assess_runs(row.runs);
+    if (const std::string advice = warnings.advice(one_regime(row)); !advice.empty()) {
+        lines.push_back(fmt::format("{}: Spread {}: {}", row_name(row), spread_cell(row), advice));
+    }
+    if (!warnings.cpu_total_caveat.empty()) {
+        lines.push_back(
+            fmt::format("warning: {}: CpuTotal is not exact: {}", row_label(row), warnings.cpu_total_caveat));
+    }
+    return lines;
+}
+
 }  // namespace
 
 Grid table_grid(const Report& report) {
@@ -143,123 +301,19 @@ Grid table_grid(const Report& report) {
     grid.notices = notices(report);
     if (report.rows.empty()) return grid;
 
-    bool any_design = false;
-    bool repeated = false;
+    const Columns columns = choose_columns(report);
+    add_titles(grid, columns);
     for (const RowResult& row : report.rows) {
-        any_design = any_design || has_named_design(row);
-        repeated = repeated || row.repeat > 1 || row.runs.size() > 1;
-    }
-    const bool show_work = distinct(report, work_of).size() > 1;
-    const bool show_inflight = distinct(report, inflight_of).size() > 1;
-    const bool show_placement = distinct(report, placement_of).size() > 1 ||
-                                report.rows.front().config.placement.name != "free";
-
-    const auto column = [&](std::string title, bool numeric) {
-        grid.titles.push_back(std::move(title));
-        grid.numeric.push_back(numeric);
-    };
-    column("Backend", false);
-    column("Target", false);
-    if (any_design) column("Design", false);
-    if (show_work) column("Work", false);
-    if (show_inflight) column("InFlight", true);
-    if (show_placement) column("Placement", false);
-    for (const char* title : {"Calls", "Wall", "CpuTotal", "CpuEvtLoop", "CpuWorker", "Other", "Wall/call"}) {
-        column(title, true);
-    }
-    if (repeated) column("Spread", true);
-    for (const char* title : {"Loop/call", "Worker/call", "CS/call", "SameCPU", "Calls/s", "p50", "p99"}) {
-        column(title, true);
-    }
-    // Every row against the cheapest possible round trip of the same run.
-    const RowResult* floor = nullptr;
-    for (const RowResult& row : report.rows) {
-        if (row.config.is_floor() && has_figures(row)) floor = &row;
-    }
-    if (floor != nullptr) column("xFloor", true);
-
-    const auto seconds = [](double s) { return fmt::format("{:.3f}", s); };
-    for (const RowResult& row : report.rows) {
-        std::vector<std::string> line{row.config.backend, row.config.target_name()};
-        if (any_design) line.push_back(row.config.design_name());
-        if (show_work) line.push_back(row.config.work.spec());
-        if (show_inflight) line.push_back(fmt::format("{}", row.config.inflight));
-        if (show_placement) line.push_back(row.config.placement.name);
-        if (has_figures(row)) {
-            const auto figure = [&](std::string_view key) { return row_figure(row, key); };
-            line.push_back(fmt::format("{}", row.config.calls));
-            for (const char* key : {"wall_s", "cpu_total_s", "cpu_loop_s", "cpu_worker_s"}) {
-                line.push_back(seconds(figure(key)));
-            }
-            line.push_back(other_cell(row));
-            line.push_back(ns_cell(figure("wall_per_call_ns")));
-            if (repeated) line.push_back(spread_cell(row));
-            line.push_back(format_per_call(figure("loop_cpu_per_call_ns") / 1e9));
-            line.push_back(format_per_call(figure("worker_cpu_per_call_ns") / 1e9));
-            line.push_back(fmt::format("{:.2f}", figure("switches_per_call")));
-            const double same_cpu = figure("same_cpu_share");
-            line.push_back(row.config.is_inline() || row.config.is_floor() || std::isnan(same_cpu)
-                               ? std::string("-")
-                               : fmt::format("{:.0f}%", 100 * same_cpu));
-            line.push_back(format_rate(figure("calls_per_s")));
-            line.push_back(ns_cell(figure("lat_p50_ns")));
-            line.push_back(ns_cell(figure("lat_p99_ns")));
-            if (floor != nullptr) {
-                line.push_back(row.config.is_inline()
-                                   ? "-"
-                                   : fmt::format("{:.1f}", figure("wall_per_call_ns") /
-                                                               row_figure(*floor, "wall_per_call_ns")));
-            }
-            grid.status.emplace_back();
-        } else {
-            grid.status.push_back(status_text(row));
-        }
-        grid.cells.push_back(std::move(line));
+        std::vector<std::string> cells = identity_cells(row, columns);
+        if (has_figures(row)) add_figure_cells(cells, row, columns);
+        grid.status.push_back(has_figures(row) ? std::string() : status_text(row));
+        grid.cells.push_back(std::move(cells));
     }
 
-    grid.legend = {
-        "Wall, Cpu*: seconds in the measured interval (" + runs_phrase(report) +
-            "); /call: per call; CS/call: loop + worker context switches per call.",
-        "CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
-        "CpuWorker (of the figures printed): CPU of the threads no role explains.",
-    };
-    if (repeated) {
-        grid.legend.push_back(fmt::format(
-            "Spread: slowest over fastest repetition's Wall/call. ! wide (above {:.1f}x), ~ bimodal (SameCPU "
-            "differs by more than {:.0f} points between repetitions): the median is not to be trusted; pin "
-            "with --placement same or split, or raise --repeat.",
-            wide_spread_limit, 100 * bimodal_share_range));
-    }
-    grid.legend.insert(
-        grid.legend.end(),
-        {"SameCPU: share of the calls that ran whose worker ran on the CPU the loop sent from (all repetitions).",
-         "p50, p99: round trip of one call, sent to back on the loop thread, from every call of every repetition "
-         "(a timed-out call counts until it came back); log-linear histogram, <1.6% error."});
-    if (floor != nullptr) {
-        grid.legend.push_back(
-            "xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest trip).");
-    }
-
-    std::set<std::pair<std::string, std::string>> seen;
+    grid.legend = column_legend(report, columns);
+    for (std::string& line : mechanism_legend(report)) grid.legend.push_back(std::move(line));
     for (const RowResult& row : report.rows) {
-        if (row.mechanism.empty()) continue;
-        auto entry = std::make_pair(row_label(row), row.mechanism);
-        if (seen.insert(entry).second) grid.legend.push_back(entry.first + ": " + entry.second);
-    }
-    for (const RowResult& row : report.rows) {
-        if (row.runs_left_out != 0 && has_figures(row)) {
-            grid.legend.push_back(fmt::format("{}: measured in {} of {} repetitions, {} left out ({})", row_label(row),
-                                              row.runs.size(), row.runs.size() + row.runs_left_out,
-                                              row.runs_left_out, row.left_out_reason));
-        }
-        if (const std::string caveat = has_figures(row) ? assess_runs(row.runs).cpu_total_caveat : "";
-            !caveat.empty()) {
-            grid.legend.push_back(fmt::format("warning: {}: CpuTotal is not exact: {}", row_label(row), caveat));
-        }
-        if (row.status == RowStatus::ok && row.errors != 0) {
-            grid.legend.push_back(
-                fmt::format("warning: {}: {} calls had a wrong or missing result", row_label(row), row.errors));
-        }
+        for (std::string& line : row_notes(row)) grid.legend.push_back(std::move(line));
     }
     return grid;
 }
