@@ -357,7 +357,7 @@ TEST(Report, MarkdownIsAGithubTableWithTheLegend) {
         "- Wall, Cpu*: seconds in the measured interval (one run each); /call: per call; CS/call: loop + "
         "worker context switches per call.\n"
         "- CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
-        "CpuWorker (of the figures printed): CPU of the threads no role explains.\n"
+        "CpuWorker (as printed: the parts are rounded to add up): CPU of the threads no role explains.\n"
         "- SameCPU: share of the calls that ran whose worker ran on the CPU the loop sent from (all repetitions).\n"
         "- p50, p99: round trip of one call, sent to back on the loop thread, from every call of every repetition "
         "(a timed-out call counts until it came back); log-linear histogram, <1.6% error.\n"

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <set>
@@ -30,9 +31,13 @@ std::string work_of(const RowResult& row) { return row.config.work.spec(); }
 std::uint64_t calls_of(const RowResult& row) { return row.config.calls; }
 std::uint64_t inflight_of(const RowResult& row) { return row.config.inflight; }
 std::string placement_of(const RowResult& row) { return describe(row.config.placement); }
+// A design worth a column: a dedicated worker of another shape than the
+// default (compared axis by axis, not by name), or a timeout.
 bool has_named_design(const RowResult& row) {
-    const std::string design = row.config.design_name();
-    return design != "-" && design != "classic";
+    const Configuration& c = row.config;
+    const bool designed = c.kind == RowKind::handoff && c.target == TargetKind::dedicated &&
+                          c.design.describe() != Design{}.describe();
+    return designed || c.timeout.count() != 0;
 }
 
 std::string heading(const Report& report) {
@@ -83,12 +88,31 @@ std::string spread_cell(const RowResult& row) {
     return warnings.spread ? fmt::format("{:.2f}x{}", *warnings.spread, warnings.mark()) : std::string("-");
 }
 
-// Other as the difference of the three printed figures beside it, so the
-// legend's identity holds to the last printed digit.
-std::string other_cell(const RowResult& row) {
-    const auto printed_ms = [&](std::string_view key) { return std::llround(row_figure(row, key) * 1e3); };
-    const long long other_ms = printed_ms("cpu_total_s") - printed_ms("cpu_loop_s") - printed_ms("cpu_worker_s");
-    return fmt::format("{}{}.{:03}", other_ms < 0 ? "-" : "", std::llabs(other_ms) / 1000, std::llabs(other_ms) % 1000);
+// CpuTotal, CpuEvtLoop, CpuWorker and Other as printed, in ms: each within
+// a millisecond of its value and the last three adding up to the first, so
+// the legend's identity holds to the last digit and Other never prints
+// below zero (rounding each alone could make 0.0834 - 0.0354 - 0.0487 print
+// as 0.083 - 0.035 - 0.049 = -0.001). The parts are apportioned by largest
+// remainder: each rounded down, then the milliseconds the total still lacks
+// go to the parts with the largest fractions.
+std::array<long long, 4> printed_cpu_ms(const RowResult& row) {
+    const double total = row_figure(row, "cpu_total_s") * 1e3;
+    std::array<double, 3> parts{row_figure(row, "cpu_loop_s") * 1e3, row_figure(row, "cpu_worker_s") * 1e3, 0};
+    parts[2] = std::max(0.0, total - parts[0] - parts[1]);
+    const long long total_ms = std::llround(total);
+    std::array<long long, 3> ms{};
+    long long lacking = total_ms;
+    for (std::size_t i = 0; i < 3; ++i) lacking -= ms[i] = (long long)std::floor(parts[i]);
+    std::array<std::size_t, 3> order{0, 1, 2};
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return parts[a] - double(ms[a]) > parts[b] - double(ms[b]);
+    });
+    for (std::size_t i = 0; lacking > 0 && i < 3; ++i, --lacking) ++ms[order[i]];
+    return {total_ms, ms[0], ms[1], ms[2]};
+}
+
+std::string ms_as_seconds(long long ms) {
+    return fmt::format("{}{}.{:03}", ms < 0 ? "-" : "", std::llabs(ms) / 1000, std::llabs(ms) % 1000);
 }
 
 std::string runs_phrase(const Report& report) {
@@ -209,10 +233,8 @@ std::string same_cpu_cell(const RowResult& row) {
 void add_figure_cells(std::vector<std::string>& cells, const RowResult& row, const Columns& c) {
     const auto figure = [&](std::string_view key) { return row_figure(row, key); };
     cells.push_back(fmt::format("{}", row.config.calls));
-    for (const char* key : {"wall_s", "cpu_total_s", "cpu_loop_s", "cpu_worker_s"}) {
-        cells.push_back(fmt::format("{:.3f}", figure(key)));
-    }
-    cells.push_back(other_cell(row));
+    cells.push_back(fmt::format("{:.3f}", figure("wall_s")));
+    for (const long long ms : printed_cpu_ms(row)) cells.push_back(ms_as_seconds(ms));
     cells.push_back(ns_cell(figure("wall_per_call_ns")));
     if (c.spread) cells.push_back(spread_cell(row));
     cells.push_back(format_per_call(figure("loop_cpu_per_call_ns") / 1e9));
@@ -235,7 +257,7 @@ std::vector<std::string> column_legend(const Report& report, const Columns& c) {
         "Wall, Cpu*: seconds in the measured interval (" + runs_phrase(report) +
             "); /call: per call; CS/call: loop + worker context switches per call.",
         "CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
-        "CpuWorker (of the figures printed): CPU of the threads no role explains.",
+        "CpuWorker (as printed: the parts are rounded to add up): CPU of the threads no role explains.",
     };
     if (c.spread) {
         lines.push_back(fmt::format(
