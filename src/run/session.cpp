@@ -38,6 +38,69 @@ std::uint64_t measured_calls(const RowResult& row) {
     return measured;
 }
 
+// The floor is a reference, not a handoff: a repetition that found the
+// machine too busy to spin on two CPUs is left out (and counted), and the
+// row is unavailable only while no repetition could be measured. True when
+// `result` was such a repetition.
+bool left_out_of_floor(RowResult& row, const RowResult& result) {
+    if (result.status == RowStatus::unavailable) {
+        ++row.runs_left_out;
+        row.left_out_reason = result.reason;
+        if (row.runs.empty()) {
+            row.status = result.status;
+            row.reason = result.reason;
+        }
+        return true;
+    }
+    if (result.status == RowStatus::ok && row.runs.empty()) {
+        row.status = RowStatus::ok;
+        row.reason.clear();
+    }
+    return false;
+}
+
+// Folds one repetition's result into its row. False when the row has ended
+// (failed or unavailable): its later repetitions are skipped.
+bool fold_repetition(RowResult& row, RowResult result, const PlannedRun& run, unsigned repeat) {
+    if (row.config.is_floor() && left_out_of_floor(row, result)) return true;
+    if (row.runs.empty() && row.status == RowStatus::ok) {
+        // The runner may describe the row better than the plan did (the
+        // floor picks its CPUs); the calls stay the row's whole count.
+        const std::uint64_t calls = row.config.calls;
+        row.config = result.config;
+        row.config.calls = calls;
+        row.mechanism = result.mechanism;
+    }
+    row.errors += result.errors;
+    if (result.status != RowStatus::ok) {
+        // Unavailable is the configuration's (it cannot be built here), not a
+        // repetition's: said once, plainly. A failure says which repetition.
+        row.status = result.status;
+        row.reason = repeat == 1 || result.status == RowStatus::unavailable
+                         ? result.reason
+                         : fmt::format("repetition {} of {}: {}", run.repetition + 1, repeat, result.reason);
+        return false;
+    }
+    for (Measurement& m : result.runs) row.runs.push_back(std::move(m));
+    return true;
+}
+
+// After the plan: rows with repetitions left out, or cut short by a signal,
+// hold the calls their runs measured (figures scale to what was measured,
+// never extrapolate); a row with none says it was interrupted.
+void settle_rows(SessionOutcome& outcome) {
+    for (RowResult& row : outcome.rows) {
+        if (row.runs_left_out != 0 && !row.runs.empty()) row.config.calls = measured_calls(row);
+        if (!outcome.interrupted || row.status != RowStatus::ok || row.runs.size() >= row.repeat) continue;
+        if (row.runs.empty()) {
+            row.status = RowStatus::interrupted;
+            row.reason = "the run was interrupted before this row's first repetition ended";
+        } else {
+            row.config.calls = measured_calls(row);
+        }
+    }
+}
+
 }  // namespace
 
 SessionOutcome run_session(const std::vector<Configuration>& configs, const SessionOptions& options) {
@@ -61,12 +124,8 @@ SessionOutcome run_session(const std::vector<Configuration>& configs, const Sess
     for (const PlannedRun& run : plan) progress.total_calls += configs[run.row].warmup + run.calls;
 
     for (const PlannedRun& run : plan) {
-        if (stopped()) {
-            outcome.interrupted = true;
-            break;
-        }
+        if (stopped()) break;
         if (ended[run.row]) continue;
-        RowResult& row = outcome.rows[run.row];
         Configuration config = configs[run.row];
         config.calls = run.calls;
 
@@ -85,69 +144,11 @@ SessionOutcome run_session(const std::vector<Configuration>& configs, const Sess
         RowResult result = run_one(config, limits);
         progress.done_calls = done_before + config.warmup + config.calls;
 
-        if (result.status != RowStatus::ok && stopped()) {
-            outcome.interrupted = true;  // the unfinished repetition is discarded
-            break;
-        }
-        if (config.is_floor()) {
-            // The floor is a reference, not a handoff: a repetition that found
-            // the machine too busy to spin on two CPUs is left out, and the row
-            // is unavailable only if no repetition could be measured.
-            if (result.status == RowStatus::unavailable) {
-                ++row.runs_left_out;
-                row.left_out_reason = result.reason;
-                if (row.runs.empty()) {
-                    row.status = result.status;
-                    row.reason = result.reason;
-                }
-                continue;
-            }
-            if (result.status == RowStatus::ok && row.runs.empty()) {
-                row.status = RowStatus::ok;
-                row.reason.clear();
-            }
-        }
-        if (row.runs.empty() && row.status == RowStatus::ok) {
-            // The runner may describe the row better than the plan did (the
-            // floor picks its CPUs); the calls stay the row's whole count.
-            row.config = result.config;
-            row.config.calls = configs[run.row].calls;
-            row.mechanism = result.mechanism;
-        }
-        row.errors += result.errors;
-        if (result.status != RowStatus::ok) {
-            // Unavailable is the configuration's (it cannot be built here),
-            // not a repetition's: said once, plainly. A failure says which
-            // repetition it hit.
-            row.status = result.status;
-            row.reason = options.repeat == 1 || result.status == RowStatus::unavailable
-                             ? result.reason
-                             : fmt::format("repetition {} of {}: {}", run.repetition + 1, options.repeat,
-                                           result.reason);
-            ended[run.row] = true;
-            continue;
-        }
-        for (Measurement& m : result.runs) row.runs.push_back(std::move(m));
+        if (result.status != RowStatus::ok && stopped()) break;  // the unfinished repetition is discarded
+        ended[run.row] = !fold_repetition(outcome.rows[run.row], std::move(result), run, options.repeat);
     }
-    if (stopped()) outcome.interrupted = true;
-
-    // A row with repetitions left out holds the calls its runs measured.
-    for (RowResult& row : outcome.rows) {
-        if (row.runs_left_out != 0 && !row.runs.empty()) row.config.calls = measured_calls(row);
-    }
-
-    if (outcome.interrupted) {
-        for (RowResult& row : outcome.rows) {
-            if (row.status != RowStatus::ok || row.runs.size() >= row.repeat) continue;
-            if (row.runs.empty()) {
-                row.status = RowStatus::interrupted;
-                row.reason = "the run was interrupted before this row's first repetition ended";
-                continue;
-            }
-            // Figures scale to the calls actually measured, never extrapolate.
-            row.config.calls = measured_calls(row);
-        }
-    }
+    outcome.interrupted = stopped();
+    settle_rows(outcome);
     return outcome;
 }
 
