@@ -533,6 +533,9 @@ std::uint64_t combination_seed(std::uint64_t seed, const Combination& combinatio
     return mix64(seed ^ hash);
 }
 
+// Long by choice (about 90 lines): the loop thread's segments and the
+// watchdog that watches them share the monitor, the result and the alarm,
+// and read as the two halves of one picture here.
 Result run_combination(const Combination& combination, const Options& options) {
     Result result;
     if (auto reason = backend_unavailable_reason(*combination.backend)) {
