@@ -13,6 +13,7 @@
 #include "mann_whitney.hpp"
 #include "printable.hpp"
 #include "report_figures.hpp"
+#include "text.hpp"
 
 namespace handoff {
 namespace {
@@ -379,15 +380,13 @@ constexpr const char* filter_expected =
 void add_filter_terms(RowFilter& filter, const std::string& text) {
     static const std::set<std::string> keys{"backend", "target", "design", "placement"};
     if (text.empty()) reject("--filter", text, filter_expected);
-    for (std::size_t start = 0; start <= text.size();) {
-        const std::size_t comma = std::min(text.find(',', start), text.size());
-        const std::string term = text.substr(start, comma - start);
+    for (const std::string_view term : split(text, ',')) {
         const std::size_t equals = term.find('=');
-        if (equals == std::string::npos || !keys.contains(term.substr(0, equals)) || equals + 1 == term.size()) {
+        const std::string key(term.substr(0, equals));
+        if (equals == std::string_view::npos || !keys.contains(key) || equals + 1 == term.size()) {
             reject("--filter", text, filter_expected);
         }
-        filter.allowed[term.substr(0, equals)].insert(term.substr(equals + 1));
-        start = comma + 1;
+        filter.allowed[key].insert(std::string(term.substr(equals + 1)));
     }
 }
 
