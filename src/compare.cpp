@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "atomic_file.hpp"
+#include "cli.hpp"
 #include "mann_whitney.hpp"
 #include "printable.hpp"
 #include "report_figures.hpp"
@@ -331,7 +333,7 @@ struct UsageError : std::runtime_error {
 // "--alpha: 'x' is not allowed: expected a number ...": the one shape of every
 // rejected value, with what was typed shown on one line.
 [[noreturn]] void reject(const std::string& option, const std::string& text, const std::string& expected) {
-    throw UsageError(fmt::format("{}: '{}' is not allowed: expected {}", option, printable(text), expected));
+    throw UsageError(fmt::format("{}: {} is not allowed: expected {}", option, quote(text), expected));
 }
 
 double parse_number(const std::string& option, const std::string& text, double above, double below,
@@ -400,10 +402,11 @@ RowFilter parse_filter(const std::vector<std::string>& texts) {
 // rejection is one plain line naming the option.
 struct Arguments {
     std::vector<std::string> files, a_files, b_files, filters;
-    std::string alpha = "0.05", format = "table", fail_above, metric = "wall", a_design, b_design;
+    std::string alpha = "0.05", format = "table", fail_above, metric = "wall", a_design, b_design, output;
     bool include_reference = false;
     // Which options were given at all (an empty value is still given).
-    bool gate = false, metric_given = false, a_design_given = false, b_design_given = false;
+    bool gate = false, metric_given = false, a_design_given = false, b_design_given = false, format_given = false,
+         output_given = false;
 };
 
 struct Gate {
@@ -491,12 +494,33 @@ void check_filter_matches(const RowFilter& filter, const Request& request, const
     throw UsageError(fmt::format("--filter: '{}' matches no row of the files", printable(typed)));
 }
 
+// --format, else -o's extension (.json, .md), else the table; -o checked
+// like the main command's, before any file is read.
+CompareFormat choose_format(const Arguments& args) {
+    const CompareFormat typed = parse_compare_format(args.format);
+    if (!args.output_given) return typed;
+    if (const std::string problem = check_output_option(args.output); !problem.empty()) throw UsageError(problem);
+    const std::string_view asked = format_of_extension(args.output);
+    if (asked == "csv") {
+        throw UsageError(fmt::format("--output: {} asks for csv: expected a file name for table, json (.json) or "
+                                     "markdown (.md)",
+                                     quote(args.output)));
+    }
+    if (args.format_given) {
+        if (const std::string problem = check_format_matches_extension(args.format, args.output); !problem.empty()) {
+            throw UsageError(problem);
+        }
+        return typed;
+    }
+    return asked.empty() ? CompareFormat::table : parse_compare_format(std::string(asked));
+}
+
 // Checks every value, then reads the files; throws UsageError or ResultFileError.
 Request make_request(const Arguments& args) {
     Request request;
     request.options.alpha = parse_number("--alpha", args.alpha, 0, 1, "a number between 0 and 1, like 0.05");
     request.options.filter = parse_filter(args.filters);
-    request.format = parse_compare_format(args.format);
+    request.format = choose_format(args);
     request.gate = parse_gate(args);
     check_designs(args, request.options.filter);
     const auto [a_paths, b_paths] = side_paths(args);
@@ -504,16 +528,6 @@ Request make_request(const Arguments& args) {
     request.b = {read_all(b_paths), args.b_design};
     check_filter_matches(request.options.filter, request, args);
     return request;
-}
-
-// CLI11's own messages name its internals ("1 required TEXT missing"): the
-// one it can give here, an option typed last without its value, in words.
-std::string plain_parse_error(const CLI::ParseError& e) {
-    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
-        const std::string what = e.what();
-        return fmt::format("{}: expected a value after it", printable(what.substr(0, what.find(':'))));
-    }
-    return printable(e.what());
 }
 
 // The gate: 1 when a gated ratio is above the limit or nothing could be gated.
@@ -548,6 +562,55 @@ int apply_gate(const Comparison& c, const Gate& gate, std::ostream& err) {
     return status;
 }
 
+constexpr const char* compare_usage =
+    "Usage: handoff compare A.json B.json [OPTIONS]                          one run a side\n"
+    "       handoff compare --a A1.json A2.json ... --b B1.json B2.json ...  several runs a side\n"
+    "       handoff compare RUN.json... --a-design X --b-design Y            two designs of the same runs";
+
+void define_compare_options(CLI::App& app, Arguments& args) {
+    add_values(app, "files", args.files, "FILE", "A.json B.json: the baseline's run, then the candidate's")
+        ->allow_extra_args(true);
+    add_values(app, "--a", args.a_files, "FILE", "the baseline's runs: one result file per run")->allow_extra_args(true);
+    add_values(app, "--b", args.b_files, "FILE", "the candidate's runs: one result file per run")->allow_extra_args(true);
+    add_value(app, "--a-design", args.a_design, "DESIGN", "side A is the rows of this design (with --b-design)");
+    add_value(app, "--b-design", args.b_design, "DESIGN", "side B is the rows of this design (with --a-design)");
+    add_value(app, "--alpha", args.alpha, "P", "significance level of the U test (default 0.05)");
+    add_values(app, "--filter", args.filters, "KEY=VALUE",
+               "only rows with KEY=VALUE[,...]: backend, target, design, placement; repeatable (adds terms)");
+    add_value(app, "--fail-above", args.fail_above, "RATIO", "exit 1 when a ratio B/A is above RATIO (e.g. 1.10)");
+    add_value(app, "--metric", args.metric, "METRIC",
+              "what --fail-above gates on: wall | loop-cpu | worker-cpu | p99 (default wall)");
+    app.add_flag("--include-reference", args.include_reference, "--fail-above gates the floor and inline rows too");
+    add_value(app, "--format", args.format, "FORMAT", "table | json | markdown (default table, or -o's extension)");
+    add_value(app, "-o,--output", args.output, "FILE",
+              "write the comparison to FILE, as the main command's -o does (stdout still shows the table)");
+}
+
+void note_given(const CLI::App& app, Arguments& args) {
+    args.gate = app.count("--fail-above") > 0;
+    args.metric_given = app.count("--metric") > 0;
+    args.a_design_given = app.count("--a-design") > 0;
+    args.b_design_given = app.count("--b-design") > 0;
+    args.format_given = app.count("--format") > 0;
+    args.output_given = app.count("--output") > 0;
+}
+
+// The comparison to stdout, or to -o (see write_with_output): 0, or 1 when
+// -o cannot be written.
+int write_compare_outputs(const Arguments& args, const Comparison& comparison, CompareFormat format,
+                          std::ostream& out, std::ostream& err) {
+    if (!args.output_given) {
+        write_comparison(out, comparison, format);
+        return 0;
+    }
+    const std::string problem = write_with_output(
+        args.output, out, [&](std::ostream& table) { write_comparison(table, comparison, CompareFormat::table); },
+        [&](std::ostream& file) { write_comparison(file, comparison, format); });
+    if (problem.empty()) return 0;
+    err << "handoff: compare: " << problem << '\n';
+    return 1;
+}
+
 }  // namespace
 
 int run_compare(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
@@ -556,48 +619,16 @@ int run_compare(int argc, const char* const argv[], std::ostream& out, std::ostr
                  "across runs (the runs' medians) when each side has enough runs, else across repetitions; "
                  "p-values adjusted for the rows tested together (Holm).",
                  "handoff compare"};
+    set_usage(app, compare_usage);
     app.footer(
-        "\nForms:\n"
-        "  handoff compare A.json B.json                          one run a side\n"
-        "  handoff compare --a A1.json A2.json ... --b B1.json B2.json ...   several runs a side\n"
-        "  handoff compare RUN.json... --a-design X --b-design Y  two designs of the same runs\n"
+        "\nAn option given twice takes its last value; files, --a, --b and --filter add to what came before.\n"
         "Exit status: 0; 1 when a gated ratio is above --fail-above (or --fail-above is given and no "
-        "configuration could be gated on); 2 on bad input.\n"
+        "configuration could be gated on), or -o could not be written; 2 on bad input.\n"
         "Example: handoff compare --a before-*.json --b after-*.json --fail-above 1.10 --filter backend=epoll");
-    app.allow_extras();
     Arguments args;
-    app.add_option("files", args.files, "A.json B.json: the baseline's run, then the candidate's");
-    app.add_option("--a", args.a_files, "the baseline's runs: one result file per run");
-    app.add_option("--b", args.b_files, "the candidate's runs: one result file per run");
-    app.add_option("--a-design", args.a_design, "side A is the rows of this design (with --b-design)");
-    app.add_option("--b-design", args.b_design, "side B is the rows of this design (with --a-design)");
-    app.add_option("--alpha", args.alpha, "significance level of the U test (default 0.05)");
-    // One value an occurrence, so that files after it stay files.
-    app.add_option("--filter", args.filters, "only rows with KEY=VALUE[,...]: backend, target, design, placement")
-        ->allow_extra_args(false);
-    app.add_option("--fail-above", args.fail_above, "exit 1 when a ratio B/A is above RATIO (e.g. 1.10)");
-    app.add_option("--metric", args.metric, "what --fail-above gates on: wall | loop-cpu | worker-cpu | p99 "
-                                            "(default wall)");
-    app.add_flag("--include-reference", args.include_reference, "--fail-above gates the floor and inline rows too");
-    app.add_option("--format", args.format, "table | json | markdown (default table)");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {  // --help
-        app.exit(e, out, err);
-        return 0;
-    } catch (const CLI::ParseError& e) {
-        err << "handoff: compare: " << plain_parse_error(e) << " (see handoff compare --help)\n";
-        return 2;
-    }
-    if (const auto extra = app.remaining(); !extra.empty()) {
-        err << fmt::format("handoff: compare: '{}' is not an option of compare (see handoff compare --help)\n",
-                           printable(extra.front()));
-        return 2;
-    }
-    args.gate = app.count("--fail-above") > 0;
-    args.metric_given = app.count("--metric") > 0;
-    args.a_design_given = app.count("--a-design") > 0;
-    args.b_design_given = app.count("--b-design") > 0;
+    define_compare_options(app, args);
+    if (const std::optional<int> status = parse_arguments(app, argc, argv, out, err)) return *status;
+    note_given(app, args);
 
     Request request;
     try {
@@ -610,8 +641,9 @@ int run_compare(int argc, const char* const argv[], std::ostream& out, std::ostr
         return 2;
     }
     const Comparison comparison = compare_results(request.a, request.b, request.options);
-    write_comparison(out, comparison, request.format);
-    return request.gate ? apply_gate(comparison, *request.gate, err) : 0;
+    const int written = write_compare_outputs(args, comparison, request.format, out, err);
+    const int gated = request.gate ? apply_gate(comparison, *request.gate, err) : 0;
+    return std::max(written, gated);
 }
 
 }  // namespace handoff
