@@ -76,11 +76,8 @@ public:
     explicit ConventionalFormatter(std::string usage) : usage_(std::move(usage)) {}
     std::string make_usage(const CLI::App*, std::string) const override { return usage_ + "\n"; }
     std::string make_option_name(const CLI::Option* option, bool is_positional) const override {
-        std::string names = CLI::Formatter::make_option_name(option, is_positional);
-        for (std::size_t comma = names.find(','); comma != std::string::npos; comma = names.find(',', comma + 2)) {
-            names.insert(comma + 1, " ");
-        }
-        return names;
+        const std::string names = CLI::Formatter::make_option_name(option, is_positional);
+        return fmt::format("{}", fmt::join(split(names, ','), ", "));
     }
 
 private:
@@ -95,8 +92,8 @@ std::string error_prefix(const CLI::App& app) {
 }
 
 // CLI11's messages in plain words. The ones it can give with these parsers: a
-// value missing after an option, a value given to a flag, and (plot's
-// required options) an option left out.
+// value missing after an option, a value given to a flag, and, for a command
+// with required options (plot's), an option left out.
 std::string plain_parse_error(const CLI::ParseError& e) {
     const std::string what = e.what();
     if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
@@ -109,8 +106,9 @@ std::string plain_parse_error(const CLI::ParseError& e) {
         return fmt::format("{}: takes no value (got {})", printable(rest.substr(0, equals)),
                            equals == std::string::npos ? "one" : quote(rest.substr(equals + 3)));
     }
-    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && what.ends_with(" is required")) {
-        return fmt::format("{}: is required", printable(what.substr(0, what.size() - 12)));
+    constexpr std::string_view required = " is required";
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && what.ends_with(required)) {
+        return fmt::format("{}: is required", printable(what.substr(0, what.size() - required.size())));
     }
     return printable(what);
 }
