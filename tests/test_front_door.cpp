@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -24,12 +25,6 @@ using test_support::Ran;
 using test_support::run;
 using test_support::slurp;
 
-std::size_t lines(const std::string& text) {
-    std::size_t n = 0;
-    for (const char c : text) n += c == '\n';
-    return n;
-}
-
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // A short run: two rows (inline, epoll dedicated), a few milliseconds.
@@ -39,7 +34,7 @@ const std::string quick = "--count 20 --repeat 1 --warmup 0 --work none --backen
 void expect_refused(const std::string& args, const std::string& part) {
     const Ran ran = run(args);
     EXPECT_EQ(ran.status, 2) << args << "\n" << ran.err;
-    EXPECT_EQ(lines(ran.err), 1u) << args << "\n" << ran.err;
+    EXPECT_EQ(std::count(ran.err.begin(), ran.err.end(), '\n'), 1) << args << "\n" << ran.err;
     EXPECT_TRUE(has(ran.err, part)) << args << "\n" << ran.err;
     EXPECT_TRUE(ran.out.empty()) << args << "\n" << ran.out;
 }
