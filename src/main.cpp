@@ -5,14 +5,16 @@
 
 #include <fmt/format.h>
 
-#include "cli/atomic_file.hpp"
-#include "cli/cli.hpp"
 #include "analysis/compare.hpp"
+#include "cli/compare_command.hpp"
 #include "analysis/plot.hpp"
-#include "handoff/backend.hpp"
-#include "measurement/context.hpp"
+#include "base/printable.hpp"
+#include "cli/cli.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress_line.hpp"
+#include "handoff/backend.hpp"
+#include "measurement/context.hpp"
+#include "report/report.hpp"
 #include "run/session.hpp"
 
 namespace {
@@ -30,6 +32,42 @@ void print_backends(std::ostream& out) {
     }
 }
 
+// `handoff help [compare | plot]`: exactly what the command's --help prints.
+int run_help(int argc, char** argv) {
+    using namespace std::string_view_literals;
+    if (argc > 3) {
+        std::cerr << fmt::format("handoff: help: {} is not allowed: expected at most one subcommand, compare or "
+                                 "plot\n",
+                                 quote(argv[3]));
+        return exit_usage;
+    }
+    const std::string_view topic = argc == 3 ? argv[2] : "";
+    if (topic.empty()) {
+        const char* const words[] = {"handoff", "--help"};
+        return parse_command_line(2, words, std::cout, std::cerr).exit_status;
+    }
+    const char* const words[] = {argv[2], "--help"};
+    if (topic == "compare"sv) return run_compare(2, words, std::cout, std::cerr);
+    if (topic == "plot"sv) return run_plot(2, words, std::cout, std::cerr);
+    std::cerr << fmt::format("handoff: help: {} is not a subcommand: expected compare or plot\n", quote(topic));
+    return exit_usage;
+}
+
+// The report to stdout, or to --output (see write_with_output).
+int write_outputs(const Options& options, const Report& report) {
+    if (options.output.empty()) {
+        write_report(std::cout, report, options.format.value_or(Format::table));
+        return exit_ok;
+    }
+    const Format format = options.format.value_or(format_for_path(options.output));
+    const std::string problem = write_with_output(
+        options.output, std::cout, [&](std::ostream& out) { write_report(out, report, Format::table); },
+        [&](std::ostream& file) { write_report(file, report, format); });
+    if (problem.empty()) return exit_ok;
+    std::cerr << "handoff: " << problem << '\n';
+    return exit_failed_rows;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,6 +75,7 @@ int main(int argc, char** argv) {
     // Subcommands that read saved results instead of running anything.
     if (argc >= 2 && argv[1] == "compare"sv) return run_compare(argc - 1, argv + 1, std::cout, std::cerr);
     if (argc >= 2 && argv[1] == "plot"sv) return run_plot(argc - 1, argv + 1, std::cout, std::cerr);
+    if (argc >= 2 && argv[1] == "help"sv) return run_help(argc, argv);
     // First, before any thread exists: every later thread inherits the block.
     catch_interrupts();
     const ParseResult parsed = parse_command_line(argc, argv, std::cout, std::cerr);
@@ -63,19 +102,7 @@ int main(int argc, char** argv) {
     if (outcome.interrupted) report.interrupted_by = signal_name(interrupt_signal());
     if (options.sort_by_wall) sort_by_wall_per_call(report.rows);
 
-    int status = exit_ok;
-    if (options.output.empty()) {
-        write_report(std::cout, report, options.format.value_or(Format::table));
-    } else {
-        write_report(std::cout, report, Format::table);
-        const Format format = options.format.value_or(format_for_path(options.output));
-        const std::string problem = write_file_atomically(
-            options.output, [&](std::ostream& file) { write_report(file, report, format); });
-        if (!problem.empty()) {
-            std::cerr << fmt::format("handoff: --output: cannot write '{}': {}\n", options.output, problem);
-            status = exit_failed_rows;
-        }
-    }
+    int status = write_outputs(options, report);
     for (const RowResult& row : report.rows) {
         if (row.status == RowStatus::failed) {
             std::cerr << fmt::format("handoff: {} {} failed: {}\n", row.config.backend, row.config.target_name(),

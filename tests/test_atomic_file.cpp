@@ -133,5 +133,37 @@ TEST(AtomicFile, SaysWhyAPathCannotBeWritten) {
     }
 }
 
+// What an output path names decides how it is written: a device or a FIFO is
+// written through, a symbolic link's target is replaced and the link stays;
+// a rename never replaces what is not a regular file.
+TEST(AtomicFile, AnOutputThatIsNotARegularFileIsWrittenThroughOrRefused) {
+    Folder folder;
+    using Kind = OutputTarget::Kind;
+    EXPECT_EQ(resolve_output("/dev/null").kind, Kind::stream);
+    EXPECT_EQ(check_output("/dev/null"), "");
+    const std::string fifo = folder.path + "/pipe";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(resolve_output(fifo).kind, Kind::stream);
+    EXPECT_NE(check_writable(fifo), "") << "an atomic write would rename over the FIFO";
+    EXPECT_EQ(resolve_output(folder.path).problem, "Is a directory");
+    EXPECT_NE(check_output(""), "");
+
+    const std::string target = folder.path + "/today.json";
+    const std::string link = folder.path + "/latest.json";
+    write_old(target);
+    ASSERT_EQ(symlink("today.json", link.c_str()), 0);
+    EXPECT_EQ(resolve_output(link).kind, Kind::file);
+    EXPECT_NE(resolve_output(link).file.find("/today.json"), std::string::npos) << resolve_output(link).file;
+    EXPECT_EQ(write_output(link, [](std::ostream& out) { out << "new\n"; }), "");
+    struct stat info {};
+    ASSERT_EQ(lstat(link.c_str(), &info), 0);
+    EXPECT_TRUE(S_ISLNK(info.st_mode)) << "the link stays a link";
+    EXPECT_EQ(slurp(target), "new\n");
+
+    const std::string dangling = folder.path + "/dangling.json";
+    ASSERT_EQ(symlink("missing.json", dangling.c_str()), 0);
+    EXPECT_NE(check_output(dangling).find("symbolic link to nothing"), std::string::npos) << check_output(dangling);
+}
+
 }  // namespace
 }  // namespace handoff

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "analysis/compare.hpp"
+#include "cli/compare_command.hpp"
 #include "report/report.hpp"
 #include "synthetic_runs.hpp"
 

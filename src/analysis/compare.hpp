@@ -141,9 +141,4 @@ enum class CompareFormat { table, json, markdown };
 
 void write_comparison(std::ostream& out, const Comparison& comparison, CompareFormat format);
 
-// The subcommand: argv[0] is "compare". Returns the exit status: 0, 1 when a
-// gated ratio is above --fail-above (or nothing could be gated on), 2 on bad
-// input (a one-line message on `err`).
-int run_compare(int argc, const char* const argv[], std::ostream& out, std::ostream& err);
-
 }  // namespace handoff

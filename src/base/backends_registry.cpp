@@ -1,4 +1,6 @@
 // The registered backends, in table order. A new backend adds one line here.
+#include "handoff/backend.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <string>
@@ -6,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "handoff/backend.hpp"
+#include "base/text.hpp"
 
 namespace handoff {
 
@@ -37,14 +39,8 @@ std::optional<std::string> backend_unavailable_reason(const Backend& backend) {
     // Test seam: pretend a capability is missing, to exercise the skip path
     // on a machine that has it.
     if (const char* disabled = std::getenv("HANDOFF_DISABLE_BACKENDS")) {
-        const std::string_view list = disabled;
-        std::size_t start = 0;
-        while (start <= list.size()) {
-            const std::size_t comma = std::min(list.find(',', start), list.size());
-            if (list.substr(start, comma - start) == backend.name) {
-                return std::string("disabled by HANDOFF_DISABLE_BACKENDS");
-            }
-            start = comma + 1;
+        for (const std::string_view name : split(disabled, ',')) {
+            if (name == backend.name) return std::string("disabled by HANDOFF_DISABLE_BACKENDS");
         }
     }
     return backend.unavailable_reason();

@@ -4,20 +4,10 @@
 
 #include "base/duration.hpp"
 #include "base/printable.hpp"
+#include "base/text.hpp"
 
 namespace handoff {
 namespace {
-
-std::vector<std::string_view> split(std::string_view text, char sep) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const std::size_t end = std::min(text.find(sep, start), text.size());
-        parts.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return parts;
-}
 
 [[noreturn]] void bad(std::string_view what, std::string_view allowed) {
     throw std::invalid_argument(fmt::format("{}: expected {}", what, allowed));
@@ -33,7 +23,7 @@ std::chrono::nanoseconds duration_of(std::string_view key, std::string_view text
 
 void apply(Design& d, std::string_view key, std::string_view value) {
     const auto wrong = [&](std::string_view allowed) {
-        bad(fmt::format("unknown {} '{}'", key, printable(value)), allowed);
+        bad(fmt::format("unknown {} {}", key, quote(value)), allowed);
     };
     // A budget belongs to the value that has one: a later wait= or loop-spin=
     // drops it, so equal behaviour compares equal and describe() round-trips
@@ -81,7 +71,7 @@ void apply(Design& d, std::string_view key, std::string_view value) {
         else if (value == "native") d.impl = Design::Impl::native;
         else wrong("lab or native");
     } else {
-        bad(fmt::format("unknown design key '{}'", printable(key)),
+        bad(fmt::format("unknown design key {}", quote(key)),
             "queue, wait, wake, loop-spin, batch, ring or impl (see --design list)");
     }
 }
@@ -131,7 +121,7 @@ Design parse_design(std::string_view spec) {
         } else if (preset == nullptr) {
             std::string names;
             for (const DesignPreset& p : design_presets()) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
-            bad(fmt::format("unknown design '{}'", printable(parts[0])), fmt::format("a preset ({}, spin-park:DUR) or key=value pairs", names));
+            bad(fmt::format("unknown design {}", quote(parts[0])), fmt::format("a preset ({}, spin-park:DUR) or key=value pairs", names));
         } else {
             for (std::string_view pair : split(preset->spec, ',')) {
                 const std::size_t eq = pair.find('=');
@@ -143,7 +133,7 @@ Design parse_design(std::string_view spec) {
     for (std::size_t i = first; i < parts.size(); ++i) {
         const std::size_t eq = parts[i].find('=');
         if (eq == std::string_view::npos || eq == 0) {
-            bad(fmt::format("'{}' in design '{}'", printable(parts[i]), printable(spec)), "key=value after the preset");
+            bad(fmt::format("{} in design {}", quote(parts[i]), quote(spec)), "key=value after the preset");
         }
         apply(design, parts[i].substr(0, eq), parts[i].substr(eq + 1));
     }

@@ -25,9 +25,9 @@ constexpr std::int64_t max_duration_ns = std::int64_t(3600) * 1'000'000'000;  //
 std::chrono::nanoseconds parse_duration(std::string_view text) {
     const auto bad = [&] {
         return std::invalid_argument(fmt::format(
-            "'{}' is not a duration: expected a number and a unit (ns, us, ms, s), "
+            "{} is not a duration: expected a number and a unit (ns, us, ms, s), "
             "for example 250ns, 2us, 1.5ms; at most 1 hour",
-            printable(text)));
+            quote(text)));
     };
     for (const Unit& unit : units) {
         if (!text.ends_with(unit.suffix)) continue;

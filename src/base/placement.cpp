@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/printable.hpp"
+#include "base/text.hpp"
 
 namespace handoff {
 namespace {
@@ -69,7 +70,7 @@ int parse_cpu_number(std::string_view text) {
     if (text.front() == '-') throw std::invalid_argument("CPU numbers are not negative");
     long value = 0;
     for (const char c : text) {
-        if (c < '0' || c > '9') throw std::invalid_argument(fmt::format("'{}' is not a CPU number", printable(text)));
+        if (c < '0' || c > '9') throw std::invalid_argument(fmt::format("{} is not a CPU number", quote(text)));
         value = value * 10 + (c - '0');
         if (value > max_cpu) {
             throw std::invalid_argument(fmt::format("CPU {} is past the largest CPU number, {}", printable(text), max_cpu));
@@ -83,10 +84,7 @@ int parse_cpu_number(std::string_view text) {
 std::vector<int> parse_list(std::string_view text, char separator) {
     if (text.empty()) throw std::invalid_argument("the list is empty");
     std::vector<int> cpus;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const std::size_t end = std::min(text.find(separator, start), text.size());
-        const std::string_view item = text.substr(start, end - start);
+    for (const std::string_view item : split(text, separator)) {
         if (item.empty()) throw std::invalid_argument(fmt::format("an empty item beside '{}'", separator));
         // A leading '-' is a sign, not a range: report it as negative.
         const std::size_t dash = item.front() == '-' ? std::string_view::npos : item.find('-');
@@ -98,7 +96,6 @@ std::vector<int> parse_list(std::string_view text, char separator) {
             if (last < first) throw std::invalid_argument(fmt::format("the range {} runs backwards", item));
             for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
         }
-        start = end + 1;
     }
     std::sort(cpus.begin(), cpus.end());
     cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
@@ -143,8 +140,8 @@ std::vector<int> parse_cpu_list(std::string_view text) {
         return parse_list(trim(text), ',');
     } catch (const std::invalid_argument& e) {
         throw std::invalid_argument(fmt::format(
-            "bad CPU list '{}': {}; expected numbers and ranges joined by commas, like 0-3,8,10-11",
-            printable(trim(text)), e.what()));
+            "bad CPU list {}: {}; expected numbers and ranges joined by commas, like 0-3,8,10-11",
+            quote(trim(text)), e.what()));
     }
 }
 
@@ -182,7 +179,7 @@ Placement parse_placement(std::string_view shorthand, const std::vector<int>& on
     if (shorthand == "free") return Placement{};
     if (shorthand != "same" && shorthand != "split") {
         throw std::invalid_argument(
-            fmt::format("unknown placement '{}': expected {}", printable(shorthand), allowed_placement));
+            fmt::format("unknown placement {}: expected {}", quote(shorthand), allowed_placement));
     }
     if (online.empty()) throw std::invalid_argument(fmt::format("{} needs an online CPU; none are", shorthand));
     Placement placement;
@@ -209,25 +206,21 @@ Placement parse_pin(std::string_view spec, const std::vector<int>& online) {
     Placement placement;
     placement.name = "pinned";
     bool seen_loop = false, seen_worker = false, seen_pool = false;
-    std::size_t start = 0;
-    while (start <= spec.size()) {
-        const std::size_t end = std::min(spec.find(',', start), spec.size());
-        const std::string_view item = spec.substr(start, end - start);
-        start = end + 1;
+    for (const std::string_view item : split(spec, ',')) {
         const std::size_t equals = item.find('=');
         if (equals == std::string_view::npos) {
             // "pool=0,1" splits into "pool=0" and "1": say how to list pool CPUs.
             const bool number = !item.empty() && item.find_first_not_of("0123456789-") == std::string_view::npos;
             throw std::invalid_argument(
-                number ? fmt::format("'{}' has no key (list pool CPUs with +, like pool=0+1): expected {}",
-                                     printable(item), allowed_pin)
-                       : fmt::format("'{}' is not KEY=VALUE: expected {}", printable(item), allowed_pin));
+                number ? fmt::format("{} has no key (list pool CPUs with +, like pool=0+1): expected {}",
+                                     quote(item), allowed_pin)
+                       : fmt::format("{} is not KEY=VALUE: expected {}", quote(item), allowed_pin));
         }
         const std::string_view key = item.substr(0, equals);
         const std::string_view value = item.substr(equals + 1);
         bool* seen = key == "loop" ? &seen_loop : key == "worker" ? &seen_worker : key == "pool" ? &seen_pool : nullptr;
         if (seen == nullptr) {
-            throw std::invalid_argument(fmt::format("unknown key '{}': expected {}", printable(key), allowed_pin));
+            throw std::invalid_argument(fmt::format("unknown key {}: expected {}", quote(key), allowed_pin));
         }
         if (*seen) throw std::invalid_argument(fmt::format("'{}' is given twice: expected {}", key, allowed_pin));
         *seen = true;
@@ -238,7 +231,7 @@ Placement parse_pin(std::string_view spec, const std::vector<int>& online) {
                 (key == "loop" ? placement.loop_cpu : placement.worker_cpu) = parse_cpu_number(value);
             }
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(fmt::format("'{}': {}: expected {}", printable(item), e.what(), allowed_pin));
+            throw std::invalid_argument(fmt::format("{}: {}: expected {}", quote(item), e.what(), allowed_pin));
         }
         // Checked per key, so the first offline CPU in the spec is the one named.
         if (key == "pool") {

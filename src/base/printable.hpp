@@ -32,4 +32,8 @@ inline std::string printable(std::string_view text) {
     return out;
 }
 
+// 'text', escaped: how every message quotes what was typed, so that quoting
+// and escaping cannot be done apart.
+inline std::string quote(std::string_view text) { return "'" + printable(text) + "'"; }
+
 }  // namespace handoff

@@ -43,7 +43,7 @@ double parse_share(std::string_view what, std::string_view text) {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), p);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !(p >= 0 && p <= 1)) {
         throw std::invalid_argument(
-            fmt::format("'{}': P must be a share from 0 to 1, like 0.01 (got '{}')", what, text));
+            fmt::format("{}: P must be a share from 0 to 1, like 0.01 (got {})", quote(what), quote(text)));
     }
     return p;
 }
@@ -73,22 +73,22 @@ Work Work::parse(std::string_view text) {
         const std::size_t plus = std::min(text.find('+', start), text.size());
         const std::string_view part = text.substr(start, plus - start);
         if (part.starts_with("fail:")) {
-            if (have_fail) throw std::invalid_argument(fmt::format("'{}': fail:P given twice", text));
+            if (have_fail) throw std::invalid_argument(fmt::format("{}: fail:P given twice", quote(text)));
             have_fail = true;
             work.fail_share = parse_share(part, part.substr(5));
         } else if (part.starts_with("slow:")) {
-            if (have_slow) throw std::invalid_argument(fmt::format("'{}': slow:P:DUR given twice", text));
+            if (have_slow) throw std::invalid_argument(fmt::format("{}: slow:P:DUR given twice", quote(text)));
             have_slow = true;
             const std::string_view rest = part.substr(5);
             const std::size_t colon = rest.find(':');
             if (colon == std::string_view::npos) {
-                throw std::invalid_argument(fmt::format("'{}': expected slow:P:DUR, like slow:0.1:20ms", part));
+                throw std::invalid_argument(fmt::format("{}: expected slow:P:DUR, like slow:0.1:20ms", quote(part)));
             }
             work.slow_share = parse_share(part, rest.substr(0, colon));
             try {
                 work.slow_duration = parse_duration(rest.substr(colon + 1));
             } catch (const std::invalid_argument& e) {
-                throw std::invalid_argument(fmt::format("'{}': {}", part, e.what()));
+                throw std::invalid_argument(fmt::format("{}: {}", quote(part), e.what()));
             }
         } else if (!have_base && start == 0) {
             const Work base = parse_base(part);
@@ -96,7 +96,7 @@ Work Work::parse(std::string_view text) {
             work.duration = base.duration;
             have_base = true;
         } else {
-            throw std::invalid_argument(fmt::format("unknown work '{}' in '{}': expected {}", part, text, allowed_work));
+            throw std::invalid_argument(fmt::format("unknown work {} in {}: expected {}", quote(part), quote(text), allowed_work));
         }
         if (plus == text.size()) break;
         start = plus + 1;
@@ -113,7 +113,7 @@ Work parse_base(std::string_view text) {
         try {
             return Work{.kind = kind, .duration = parse_duration(text.substr(prefix.size()))};
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(fmt::format("'{}': {}", printable(text), e.what()));
+            throw std::invalid_argument(fmt::format("{}: {}", quote(text), e.what()));
         }
     };
     if (text == "none") return Work{.kind = Kind::none};
@@ -122,7 +122,7 @@ Work parse_base(std::string_view text) {
     if (text == "syscall") return Work{.kind = Kind::syscall};
     if (auto w = with_duration("spin:", Kind::spin)) return *w;
     if (auto w = with_duration("sleep:", Kind::sleep)) return *w;
-    throw std::invalid_argument(fmt::format("unknown work '{}': expected {}", printable(text), allowed_work));
+    throw std::invalid_argument(fmt::format("unknown work {}: expected {}", quote(text), allowed_work));
 }
 
 std::string base_spec(const Work& w) {

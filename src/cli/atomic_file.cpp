@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 #include <vector>
 
 namespace handoff {
@@ -38,12 +41,111 @@ int create_temporary(const std::string& path, std::string& name) {
 
 std::string reason(int error) { return std::strerror(error); }
 
+// What a file that is not a regular one is, in the words of ls and stat(1).
+std::string kind_of(mode_t mode) {
+    if (S_ISLNK(mode)) return "a symbolic link";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+bool is_standard_output(const struct stat& info) {
+    struct stat out {};
+    return fstat(STDOUT_FILENO, &out) == 0 && out.st_dev == info.st_dev && out.st_ino == info.st_ino;
+}
+
+OutputTarget refused(std::string problem) { return {.kind = OutputTarget::Kind::file, .file = {}, .problem = problem}; }
+
+// All of `text` to `fd`, however many write() calls it takes.
+std::string write_all(int fd, const std::string& text) {
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return reason(errno);
+        done += std::size_t(n);
+    }
+    return {};
+}
+
+// A device, a FIFO or standard output: the report is rendered first, so a
+// failing writer leaves nothing half-written there, then written through.
+// Opened without O_CREAT: if the stream went away meanwhile, no regular file
+// appears in its place. A FIFO's open waits for a reader, as `>` does.
+std::string write_stream(const OutputTarget& target, const std::string& path,
+                         const std::function<void(std::ostream&)>& write) {
+    std::ostringstream text;
+    try {
+        write(text);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    if (target.kind == OutputTarget::Kind::standard_output) {
+        std::cout.flush();  // whatever the program printed first comes first
+        return write_all(STDOUT_FILENO, text.str());
+    }
+    const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return reason(errno);
+    std::string problem = write_all(fd, text.str());
+    if (close(fd) != 0 && problem.empty()) problem = reason(errno);
+    return problem;
+}
+
 }  // namespace
+
+OutputTarget resolve_output(const std::string& path) {
+    using Kind = OutputTarget::Kind;
+    if (path.empty()) return refused("a file name is needed");
+    struct stat link {};
+    // Not there (or its folder is not): a new file; check_writable says why
+    // it cannot be created, if it cannot.
+    if (lstat(path.c_str(), &link) != 0) return {.kind = Kind::file, .file = path, .problem = {}};
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) {
+        return refused(S_ISLNK(link.st_mode) ? "it is a symbolic link to nothing (its target does not exist)"
+                                             : reason(errno));
+    }
+    if (is_standard_output(info)) return {.kind = Kind::standard_output, .file = {}, .problem = {}};
+    if (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode)) return {.kind = Kind::stream, .file = {}, .problem = {}};
+    if (S_ISDIR(info.st_mode)) return refused(reason(EISDIR));
+    if (!S_ISREG(info.st_mode)) {
+        return refused(kind_of(info.st_mode) + ": expected a regular file, a character device or a FIFO");
+    }
+    if (!S_ISLNK(link.st_mode)) return {.kind = Kind::file, .file = path, .problem = {}};
+    // The file the link names, so the rename replaces it and not the link.
+    char* resolved = realpath(path.c_str(), nullptr);
+    if (resolved == nullptr) return refused(reason(errno));
+    OutputTarget target{.kind = Kind::file, .file = resolved, .problem = {}};
+    std::free(resolved);
+    return target;
+}
+
+std::string check_output(const std::string& path) {
+    const OutputTarget target = resolve_output(path);
+    if (!target.problem.empty()) return target.problem;
+    switch (target.kind) {
+        case OutputTarget::Kind::file: return check_writable(target.file);
+        case OutputTarget::Kind::stream: return access(path.c_str(), W_OK) == 0 ? "" : reason(errno);
+        case OutputTarget::Kind::standard_output: return {};
+    }
+    return {};
+}
+
+std::string write_output(const std::string& path, const std::function<void(std::ostream&)>& write) {
+    const OutputTarget target = resolve_output(path);
+    if (!target.problem.empty()) return target.problem;
+    if (target.kind == OutputTarget::Kind::file) return write_file_atomically(target.file, write);
+    return write_stream(target, path, write);
+}
 
 std::string check_writable(const std::string& path) {
     if (path.empty() || path.back() == '/') return "a file name is needed";
     struct stat info {};
-    if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return reason(EISDIR);
+    if (lstat(path.c_str(), &info) == 0) {
+        if (S_ISDIR(info.st_mode)) return reason(EISDIR);
+        if (!S_ISREG(info.st_mode)) return kind_of(info.st_mode) + ", which renaming a new file over it would replace";
+    }
     std::string name;
     const int fd = create_temporary(path, name);
     if (fd < 0) return reason(errno);

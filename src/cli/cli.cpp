@@ -1,6 +1,8 @@
 #include "cli/cli.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <memory>
 #include <stdexcept>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 #include "base/duration.hpp"
 #include "base/placement.hpp"
 #include "base/printable.hpp"
+#include "base/text.hpp"
 
 namespace handoff {
 namespace {
@@ -22,8 +25,9 @@ constexpr std::string_view examples = R"(
 Examples:
   handoff --count 250000 --work sleep0          every backend, dedicated and pool
   handoff --backend epoll,uv --target dedicated --work spin:20us
-  handoff --work none --format json --output results/today.json
-  handoff --repeat 9 --output run.md            9 interleaved repetitions, a Markdown file
+  handoff --work none --format json -o results/today.json
+  handoff --repeat 9 -o run.md                  9 interleaved repetitions, a Markdown file
+  handoff --format json -o /dev/stdout | jq .   the report alone on stdout
   handoff --list                                backends, availability, library versions
   handoff --design list                         the dedicated-worker design presets
   handoff --work none --target dedicated --design futex-gated --design spin-park:2us --placement same,split
@@ -40,7 +44,9 @@ Designs (--design, dedicated target): a preset, or key=value pairs after an opti
 Repetitions: --count N calls per row in total, split over --repeat R repetitions (N/R each),
 run interleaved (A B C A B C ...); each figure is the median, min and max in JSON. A Spread
 mark (! wide, ~ bimodal) says the median is not to be trusted: pin or raise --repeat.
-Output: --output FILE picks the format from .json .csv .md (else table), written atomically.
+Output: -o FILE picks the format from .json .csv .md (else table), written atomically; a
+device or FIFO is written through. An option given twice takes its last value, except
+--design, which adds rows each time. Subcommands: handoff help compare, handoff help plot.
 Ctrl-C (SIGINT) or SIGTERM: stop at the next call, report what is done as partial
 (exit 130 / 143); a second Ctrl-C quits at once.
 
@@ -58,59 +64,61 @@ calls), Other = CpuTotal - CpuEvtLoop - CpuWorker. See README.rst.)";
 struct UsageError : std::runtime_error {
     UsageError(std::string_view option, std::string_view message)
         : std::runtime_error(fmt::format("{}: {}", option, message)) {}
+    explicit UsageError(const std::string& message) : std::runtime_error(message) {}
 };
 
-std::uint64_t parse_count(std::string_view option, const std::string& text, std::uint64_t min,
-                          std::uint64_t max) {
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
-        value > max) {
-        throw UsageError(option, fmt::format("'{}' is not allowed: expected a whole number from {} to {}",
-                                             text, min, max));
+// ---- The conventions.
+
+// The usage line given, and options listed "-o, --output FILE" as in most
+// tools' help rather than CLI11's "-o,--output FILE".
+class ConventionalFormatter : public CLI::Formatter {
+public:
+    explicit ConventionalFormatter(std::string usage) : usage_(std::move(usage)) {}
+    std::string make_usage(const CLI::App*, std::string) const override { return usage_ + "\n"; }
+    std::string make_option_name(const CLI::Option* option, bool is_positional) const override {
+        const std::string names = CLI::Formatter::make_option_name(option, is_positional);
+        return fmt::format("{}", fmt::join(split(names, ','), ", "));
     }
-    return value;
+
+private:
+    std::string usage_;
+};
+
+// "handoff compare" -> "handoff: compare: ", the start of each error line.
+std::string error_prefix(const CLI::App& app) {
+    std::string name = app.get_name();
+    if (const std::size_t space = name.find(' '); space != std::string::npos) name.replace(space, 1, ": ");
+    return name + ": ";
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> items;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', start), text.size());
-        items.push_back(text.substr(start, comma - start));
-        start = comma + 1;
+// CLI11's messages in plain words. The ones it can give with these parsers: a
+// value missing after an option, a value given to a flag, and, for a command
+// with required options (plot's), an option left out.
+std::string plain_parse_error(const CLI::ParseError& e) {
+    const std::string what = e.what();
+    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
+        return fmt::format("{}: expected a value after it", printable(what.substr(0, what.find(':'))));
     }
-    return items;
+    constexpr std::string_view converting = "Could not convert: ";
+    if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr && what.starts_with(converting)) {
+        const std::string rest = what.substr(converting.size());
+        const std::size_t equals = rest.find(" = ");
+        return fmt::format("{}: takes no value (got {})", printable(rest.substr(0, equals)),
+                           equals == std::string::npos ? "one" : quote(rest.substr(equals + 3)));
+    }
+    constexpr std::string_view required = " is required";
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && what.ends_with(required)) {
+        return fmt::format("{}: is required", printable(what.substr(0, what.size() - required.size())));
+    }
+    return printable(what);
 }
+
+// ---- Each value.
 
 std::string backend_names() {
     std::string names;
     for (const Backend* b : all_backends()) names += fmt::format("{}{}", names.empty() ? "" : ", ", b->name);
     return names;
-}
-
-std::vector<std::string> parse_backends(const std::string& text) {
-    if (text == "all") {
-        std::vector<std::string> all;
-        for (const Backend* b : all_backends()) all.emplace_back(b->name);
-        return all;
-    }
-    std::vector<std::string> chosen;
-    for (const std::string& name : split_list(text)) {
-        if (find_backend(name) == nullptr) {
-            throw UsageError("--backend", fmt::format("unknown backend '{}': expected all or a comma list of {}",
-                                                      name, backend_names()));
-        }
-        if (std::find(chosen.begin(), chosen.end(), name) == chosen.end()) chosen.push_back(name);
-    }
-    return chosen;
-}
-
-std::vector<TargetKind> parse_targets(const std::string& text) {
-    if (text == "all") return {TargetKind::dedicated, TargetKind::pool};
-    if (text == "dedicated") return {TargetKind::dedicated};
-    if (text == "pool") return {TargetKind::pool};
-    throw UsageError("--target", fmt::format("'{}' is not allowed: expected dedicated, pool or all", text));
 }
 
 void print_design_presets(std::ostream& out) {
@@ -122,183 +130,351 @@ void print_design_presets(std::ostream& out) {
            "      loop-spin=0|DUR|adaptive|forever batch=on|off ring=eventfd|msg-ring|futex (uring) impl=lab|native\n";
 }
 
+std::uint64_t parse_count(std::string_view option, const std::string& text, std::uint64_t min,
+                          std::uint64_t max) {
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
+        value > max) {
+        throw UsageError(option, fmt::format("{} is not allowed: expected a whole number from {} to {}",
+                                             quote(text), min, max));
+    }
+    return value;
+}
+
+// ---- The main command's options, as typed.
+
+struct Typed {
+    std::string count = "250000", repeat = "5", work = "sleep0", backends = "all", target = "all", threads = "4";
+    std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep, timeout;
+    std::vector<std::string> designs;
+    bool list = false, floor = false, no_floor = false;
+    // Given at all: an empty value is still given (and refused where it must not be).
+    bool format_given = false, output_given = false, placement_given = false, pin_given = false, sweep_given = false,
+         timeout_given = false, warmup_given = false;
+};
+
+void define_options(CLI::App& app, Typed& t) {
+    add_value(app, "--count", t.count, "N", "calls measured per row in total, over all repetitions (default 250000)");
+    add_value(app, "--repeat", t.repeat, "N", "repetitions of each row, interleaved, 1..1000 (default 5)");
+    add_value(app, "--work", t.work, "WORK", "what each call does (default sleep0; see Work below)");
+    add_value(app, "--backend", t.backends, "LIST", "all, or a comma list: " + backend_names());
+    add_value(app, "--target", t.target, "TARGET", "dedicated | pool | all (default all)");
+    add_value(app, "--threads", t.threads, "N", "pool size (default 4, as libuv's)");
+    add_value(app, "--warmup", t.warmup, "N",
+              "unmeasured calls before each repetition (default min(1000, count/repeat/10))");
+    add_value(app, "--inflight", t.inflight, "N", "calls outstanding at once (default 1: send, await, send)");
+    add_value(app, "--format", t.format, "FORMAT", "table | json | csv | markdown (default table, or -o's extension)");
+    add_value(app, "-o,--output", t.output, "FILE",
+              "write the report to FILE, atomically; format from .json .csv .md, else table (stdout still shows "
+              "the table); a device or FIFO is written through (/dev/null, /dev/stdout)");
+    app.add_flag("--list", t.list, "list backends, whether each is available, library versions");
+    add_values(app, "--design", t.designs, "DESIGN",
+               "dedicated-worker design, repeatable (each adds rows): a preset or key=value list; 'list' shows presets");
+    add_value(app, "--placement", t.placement, "LIST", "free | same | split, or a comma list (default free)");
+    add_value(app, "--pin", t.pin, "PIN", "pin threads: loop=CPU,worker=CPU,pool=CPUS (any subset; not with --placement)");
+    app.add_flag("--floor", t.floor, "add the floor row (default when two CPUs are online)");
+    app.add_flag("--no-floor", t.no_floor, "leave the floor row out");
+    add_value(app, "--sweep", t.sweep, "designs", "every preset x placement same and split, sorted by wall/call");
+    add_value(app, "--timeout", t.timeout, "DUR",
+              "give up on a call not back within DUR (timed out; cancelled if still queued); each row then runs "
+              "twice, without and with it");
+}
+
+void note_given(const CLI::App& app, Typed& t) {
+    const auto given = [&](const char* name) { return app.count(name) > 0; };
+    t.format_given = given("--format");
+    t.output_given = given("--output");
+    t.placement_given = given("--placement");
+    t.pin_given = given("--pin");
+    t.sweep_given = given("--sweep");
+    t.timeout_given = given("--timeout");
+    t.warmup_given = given("--warmup");
+}
+
+// ---- Checking the combinations: options that each parse but not together.
+
+void check_combinations(const Typed& t) {
+    if (t.floor && t.no_floor) throw UsageError("--floor", "cannot be combined with --no-floor: give one of them");
+    if (t.pin_given && t.placement_given) {
+        throw UsageError("--pin", "cannot be combined with --placement: --pin places each thread itself");
+    }
+    if (t.sweep_given && !t.designs.empty()) throw UsageError("--sweep", "runs every preset: leave --design out");
+    if (t.output_given) {
+        if (const std::string problem = check_output_option(t.output); !problem.empty()) throw UsageError(problem);
+    }
+    if (t.format_given && t.output_given) {
+        if (const std::string problem = check_format_matches_extension(t.format, t.output); !problem.empty()) {
+            throw UsageError(problem);
+        }
+    }
+}
+
+// A parser's std::invalid_argument, as a usage error of `option`.
+template <class Parse>
+auto parse_as(std::string_view option, Parse&& parse) {
+    try {
+        return parse();
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(option, e.what());
+    }
+}
+
+std::vector<std::string> parse_backends(const std::string& text) {
+    if (text == "all") {
+        std::vector<std::string> all;
+        for (const Backend* b : all_backends()) all.emplace_back(b->name);
+        return all;
+    }
+    std::vector<std::string> chosen;
+    for (const std::string_view item : split(text, ',')) {
+        const std::string name(item);
+        if (find_backend(name) == nullptr) {
+            throw UsageError("--backend", fmt::format("unknown backend {}: expected all or a comma list of {}",
+                                                      quote(name), backend_names()));
+        }
+        if (std::find(chosen.begin(), chosen.end(), name) == chosen.end()) chosen.push_back(name);
+    }
+    return chosen;
+}
+
+std::vector<TargetKind> parse_targets(const std::string& text) {
+    if (text == "all") return {TargetKind::dedicated, TargetKind::pool};
+    if (text == "dedicated") return {TargetKind::dedicated};
+    if (text == "pool") return {TargetKind::pool};
+    throw UsageError("--target", fmt::format("{} is not allowed: expected dedicated, pool or all", quote(text)));
+}
+
 // The default warm-up of each repetition: enough to create lazy pool threads
 // and settle caches, never most of a short repetition.
 std::uint64_t default_warmup(std::uint64_t calls_per_repetition) {
     return std::min<std::uint64_t>(1000, std::max<std::uint64_t>(10, calls_per_repetition / 10));
 }
 
+// What every row shares: the work, the counts, the pool size.
+Configuration base_configuration(const Typed& t, unsigned repeat) {
+    Configuration base;
+    base.calls = parse_count("--count", t.count, 1, 1'000'000'000'000);
+    if (base.calls < repeat) {
+        throw UsageError("--count", fmt::format("{} calls cannot be split over --repeat {}: expected a count "
+                                                "of at least the repetitions",
+                                                base.calls, repeat));
+    }
+    base.work = parse_as("--work", [&] { return Work::parse(t.work); });
+    base.threads = unsigned(parse_count("--threads", t.threads, 1, 1024));
+    base.inflight = std::uint32_t(parse_count("--inflight", t.inflight, 1, 65536));
+    base.warmup = t.warmup_given ? parse_count("--warmup", t.warmup, 0, 1'000'000'000)
+                                 : default_warmup(base.calls / repeat);
+    return base;
+}
+
+// ---- What the rows vary over.
+
+struct Choices {
+    std::vector<std::string> backends;
+    std::vector<TargetKind> targets;
+    std::vector<Design> designs;  // dedicated rows only
+    std::vector<Placement> placements;
+    bool sort_by_wall = false;
+};
+
+std::vector<Placement> parse_placements(const Typed& t, const std::string& placement, const std::vector<int>& online) {
+    if (t.pin_given) return {parse_as("--pin", [&] { return parse_pin(t.pin, online); })};
+    std::vector<Placement> placements;
+    for (const std::string_view name : split(placement, ',')) {
+        placements.push_back(parse_as("--placement", [&] { return parse_placement(name, online); }));
+    }
+    return placements;
+}
+
+Choices choose(const Typed& t, const std::vector<int>& online) {
+    Choices c;
+    c.backends = parse_backends(t.backends);
+    c.targets = parse_targets(t.target);
+    std::string placement = t.placement;
+    if (t.sweep_given) {
+        if (t.sweep != "designs") {
+            throw UsageError("--sweep", fmt::format("{} is not allowed: expected designs", quote(t.sweep)));
+        }
+        // Every preset, dedicated, on one CPU and on two unless told otherwise.
+        if (!t.pin_given && !t.placement_given) placement = "same,split";
+        c.targets = {TargetKind::dedicated};
+        c.sort_by_wall = true;
+        for (const DesignPreset& preset : design_presets()) c.designs.push_back(parse_design(preset.name));
+    }
+    for (const std::string& spec : t.designs) c.designs.push_back(parse_as("--design", [&] { return parse_design(spec); }));
+    if (c.designs.empty()) c.designs.push_back(Design{});
+    c.placements = parse_placements(t, placement, online);
+    return c;
+}
+
+// ---- Building the configurations.
+
+// The baseline and the limit first, then every backend x target x design
+// (dedicated only) x placement.
+std::vector<Configuration> build_configurations(const Configuration& base, const Choices& c, bool floor_row) {
+    std::vector<Configuration> configurations;
+    Configuration baseline = Configuration::reference(RowKind::inline_calls, base);
+    baseline.placement = c.placements.front();
+    configurations.push_back(baseline);
+    if (floor_row) configurations.push_back(Configuration::reference(RowKind::floor, base));
+    for (const std::string& name : c.backends) {
+        for (const TargetKind kind : c.targets) {
+            const std::size_t design_count = kind == TargetKind::dedicated ? c.designs.size() : 1;
+            for (std::size_t d = 0; d < design_count; ++d) {
+                for (const Placement& where : c.placements) {
+                    Configuration config = base;
+                    config.backend = name;
+                    config.target = kind;
+                    config.design = c.designs[d];
+                    config.placement = where;
+                    configurations.push_back(config);
+                }
+            }
+        }
+    }
+    return configurations;
+}
+
+// Each handoff row twice, side by side, without and with the timeout: what
+// the machinery costs.
+std::vector<Configuration> with_timeouts(const std::vector<Configuration>& rows, std::chrono::nanoseconds timeout) {
+    std::vector<Configuration> both;
+    for (const Configuration& config : rows) {
+        both.push_back(config);
+        if (config.is_inline() || config.is_floor()) continue;
+        both.push_back(config);
+        both.back().timeout = timeout;
+    }
+    return both;
+}
+
+std::chrono::nanoseconds parse_timeout(const std::string& text) {
+    const auto timeout = parse_as("--timeout", [&] { return parse_duration(text); });
+    if (timeout.count() <= 0) throw UsageError("--timeout", "expected a duration above 0, like 10ms");
+    return timeout;
+}
+
+Options plan(const Typed& t) {
+    Options options;
+    options.list = t.list;
+    if (t.output_given) options.output = t.output;
+    if (t.format_given) options.format = parse_as("--format", [&] { return parse_format(t.format); });
+    options.repeat = unsigned(parse_count("--repeat", t.repeat, 1, 1000));
+    const Configuration base = base_configuration(t, options.repeat);
+    const std::vector<int> online = online_cpus();
+    const Choices choices = choose(t, online);
+    options.sort_by_wall = choices.sort_by_wall;
+    const bool floor_row = t.floor || (!t.no_floor && online.size() >= 2);
+    options.configurations = build_configurations(base, choices, floor_row);
+    if (t.timeout_given) options.configurations = with_timeouts(options.configurations, parse_timeout(t.timeout));
+    return options;
+}
+
+constexpr const char* usage =
+    "Usage: handoff [OPTIONS]                          measure (the options below)\n"
+    "       handoff compare A.json B.json [OPTIONS]    compare runs (handoff help compare)\n"
+    "       handoff plot RUN.json -o OUT.svg           draw a run (handoff help plot)\n"
+    "       handoff help [compare | plot]              this help, or a subcommand's";
+
 }  // namespace
+
+CLI::Option* add_value(CLI::App& app, const std::string& names, std::string& value, const std::string& kind,
+                       const std::string& description) {
+    return app.add_option(names, value, description)
+        ->type_name(kind)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
+CLI::Option* add_values(CLI::App& app, const std::string& names, std::vector<std::string>& values,
+                        const std::string& kind, const std::string& description) {
+    return app.add_option(names, values, description)->type_name(kind)->allow_extra_args(false);
+}
+
+void set_usage(CLI::App& app, std::string usage_line) {
+    auto formatter = std::make_shared<ConventionalFormatter>(std::move(usage_line));
+    formatter->column_width(30);
+    app.formatter(formatter);
+}
+
+std::optional<int> parse_arguments(CLI::App& app, int argc, const char* const argv[], std::ostream& out,
+                                   std::ostream& err) {
+    const std::string see = fmt::format(" (see {} --help)\n", app.get_name());
+    // Extras are reported here, by name, rather than in CLI11's words.
+    app.allow_extras();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {  // --help, --version
+        app.exit(e, out, err);
+        return exit_ok;
+    } catch (const CLI::ParseError& e) {
+        err << error_prefix(app) << plain_parse_error(e) << see;
+        return exit_usage;
+    }
+    if (const std::vector<std::string> extra = app.remaining(); !extra.empty()) {
+        // "of compare", "of handoff": the command's own word.
+        const std::string& name = app.get_name();
+        err << error_prefix(app)
+            << fmt::format("{} is not an option of {}", quote(extra.front()), name.substr(name.rfind(' ') + 1)) << see;
+        return exit_usage;
+    }
+    return std::nullopt;
+}
+
+std::string check_output_option(const std::string& path) {
+    if (path.empty()) return "--output: expected a file name, not an empty value";
+    if (const std::string problem = check_output(path); !problem.empty()) {
+        return fmt::format("--output: cannot write {}: {}", quote(path), problem);
+    }
+    return {};
+}
+
+std::string write_with_output(const std::string& path, std::ostream& out,
+                              const std::function<void(std::ostream&)>& table,
+                              const std::function<void(std::ostream&)>& report) {
+    if (resolve_output(path).kind != OutputTarget::Kind::standard_output) table(out);
+    if (const std::string problem = write_output(path, report); !problem.empty()) {
+        return fmt::format("--output: cannot write {}: {}", quote(path), problem);
+    }
+    return {};
+}
+
+std::string_view format_of_extension(std::string_view path) {
+    switch (format_for_path(path)) {
+        case Format::json: return "json";
+        case Format::csv: return "csv";
+        case Format::markdown: return "markdown";
+        case Format::table: break;
+    }
+    return {};
+}
+
+std::string check_format_matches_extension(std::string_view format, const std::string& path) {
+    const std::string_view asked = format_of_extension(path);
+    if (asked.empty() || asked == format) return {};
+    return fmt::format("--format: {} contradicts the file name {}, which asks for {}: expected --format {} or "
+                       "another file name",
+                       quote(format), quote(path), asked, asked);
+}
 
 ParseResult parse_command_line(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
     CLI::App app{"handoff: what it costs an event loop to hand a synchronous call to another thread "
                  "and get the result back.",
                  "handoff"};
+    set_usage(app, usage);
     app.footer(std::string(examples));
     app.set_version_flag("--version", std::string(version_text));
-    app.get_formatter()->column_width(30);
-
-    std::string count = "250000", work = "sleep0", backends = "all", target = "all", threads = "4";
-    std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep, repeat = "5";
-    std::vector<std::string> designs;
-    bool list = false, floor = false, no_floor = false;
-    app.add_option("--count", count, "calls measured per row in total, over all repetitions (default 250000)");
-    app.add_option("--repeat", repeat, "repetitions of each row, interleaved, 1..1000 (default 5)");
-    app.add_option("--work", work, "what each call does (default sleep0)");
-    app.add_option("--backend", backends, "all, or a comma list: " + backend_names());
-    app.add_option("--target", target, "dedicated | pool | all (default all)");
-    app.add_option("--threads", threads, "pool size (default 4, as libuv's)");
-    app.add_option("--warmup", warmup,
-                   "unmeasured calls before each repetition (default min(1000, count/repeat/10))");
-    app.add_option("--inflight", inflight, "calls outstanding at once (default 1: send, await, send)");
-    app.add_option("--format", format, "table | json | csv | markdown (default table)");
-    app.add_option("--output", output,
-                   "write the report to FILE, atomically; format from .json .csv .md, else table "
-                   "(stdout still shows the table)");
-    app.add_flag("--list", list, "list backends, whether each is available, library versions");
-    app.add_option("--design", designs,
-                   "dedicated-worker design, repeatable: a preset or key=value list; 'list' shows presets");
-    CLI::Option* placement_option =
-        app.add_option("--placement", placement, "free | same | split, or a comma list (default free)");
-    app.add_option("--pin", pin, "pin threads: loop=CPU,worker=CPU,pool=CPUS (any subset)")
-        ->excludes(placement_option);
-    app.add_flag("--floor", floor, "add the floor row (default when two CPUs are online)");
-    app.add_flag("--no-floor", no_floor, "leave the floor row out");
-    app.add_option("--sweep", sweep, "designs: every preset x placement same and split, sorted by wall/call");
-    std::string timeout;
-    app.add_option("--timeout", timeout,
-                   "give up on a call not back within DUR (timed out; cancelled if still queued); "
-                   "each row then runs twice, without and with it");
-
+    Typed typed;
+    define_options(app, typed);
+    if (const std::optional<int> status = parse_arguments(app, argc, argv, out, err)) return {std::nullopt, *status};
+    note_given(app, typed);
     try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {  // --help, --version
-        app.exit(e, out, err);
-        return {std::nullopt, exit_ok};
-    } catch (const CLI::ParseError& e) {
-        err << "handoff: " << printable(e.what()) << " (see --help)\n";
-        return {std::nullopt, exit_usage};
-    }
-
-    try {
-        Options options;
-        options.list = list;
-        options.output = output;
-        if (!format.empty()) {
-            try {
-                options.format = parse_format(format);
-            } catch (const std::invalid_argument& e) {
-                throw UsageError("--format", e.what());
-            }
-        }
-        if (!output.empty()) {
-            if (const std::string problem = check_writable(output); !problem.empty()) {
-                throw UsageError("--output", fmt::format("cannot write '{}': {}", output, problem));
-            }
-        }
-        Configuration base;
-        base.calls = parse_count("--count", count, 1, 1'000'000'000'000);
-        options.repeat = unsigned(parse_count("--repeat", repeat, 1, 1000));
-        if (base.calls < options.repeat) {
-            throw UsageError("--count", fmt::format("{} calls cannot be split over --repeat {}: expected a count "
-                                                    "of at least the repetitions",
-                                                    base.calls, options.repeat));
-        }
-        try {
-            base.work = Work::parse(work);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError("--work", e.what());
-        }
-        base.threads = unsigned(parse_count("--threads", threads, 1, 1024));
-        base.inflight = std::uint32_t(parse_count("--inflight", inflight, 1, 65536));
-        base.warmup = warmup.empty() ? default_warmup(base.calls / options.repeat)
-                                     : parse_count("--warmup", warmup, 0, 1'000'000'000);
-        auto targets = parse_targets(target);
-        const auto chosen = parse_backends(backends);
-
-        if (designs.size() == 1 && designs[0] == "list") {
+        if (typed.designs == std::vector<std::string>{"list"}) {
             print_design_presets(out);
             return {std::nullopt, exit_ok};
         }
-        std::vector<Design> chosen_designs;
-        if (!sweep.empty()) {
-            if (sweep != "designs") throw UsageError("--sweep", fmt::format("'{}' is not allowed: expected designs", sweep));
-            if (!designs.empty()) throw UsageError("--sweep", "runs every preset: leave --design out");
-            if (pin.empty() && placement == "free") placement = "same,split";
-            targets = {TargetKind::dedicated};
-            options.sort_by_wall = true;
-            for (const DesignPreset& preset : design_presets()) chosen_designs.push_back(parse_design(preset.name));
-        }
-        for (const std::string& spec : designs) {
-            try {
-                chosen_designs.push_back(parse_design(spec));
-            } catch (const std::invalid_argument& e) {
-                throw UsageError("--design", e.what());
-            }
-        }
-        if (chosen_designs.empty()) chosen_designs.push_back(Design{});
-
-        const std::vector<int> online = online_cpus();
-        std::vector<Placement> placements;
-        if (!pin.empty()) {
-            try {
-                placements.push_back(parse_pin(pin, online));
-            } catch (const std::invalid_argument& e) {
-                throw UsageError("--pin", e.what());
-            }
-        } else {
-            for (const std::string& name : split_list(placement)) {
-                try {
-                    placements.push_back(parse_placement(name, online));
-                } catch (const std::invalid_argument& e) {
-                    throw UsageError("--placement", e.what());
-                }
-            }
-        }
-
-        // The baseline and the limit first, then every backend x target x
-        // design (dedicated only) x placement.
-        Configuration baseline = Configuration::reference(RowKind::inline_calls, base);
-        baseline.placement = placements.front();
-        options.configurations.push_back(baseline);
-        if (floor || (!no_floor && online.size() >= 2)) {
-            const Configuration limit = Configuration::reference(RowKind::floor, base);
-            options.configurations.push_back(limit);
-        }
-        for (const std::string& name : chosen) {
-            for (const TargetKind kind : targets) {
-                const std::size_t design_count = kind == TargetKind::dedicated ? chosen_designs.size() : 1;
-                for (std::size_t d = 0; d < design_count; ++d) {
-                    for (const Placement& where : placements) {
-                        Configuration config = base;
-                        config.backend = name;
-                        config.target = kind;
-                        config.design = chosen_designs[d];
-                        config.placement = where;
-                        options.configurations.push_back(config);
-                    }
-                }
-            }
-        }
-        if (!timeout.empty()) {
-            // Each handoff row twice, side by side: what the machinery costs.
-            Configuration timed;
-            try {
-                timed.timeout = parse_duration(timeout);
-            } catch (const std::invalid_argument& e) {
-                throw UsageError("--timeout", e.what());
-            }
-            if (timed.timeout.count() <= 0) throw UsageError("--timeout", "expected a duration above 0, like 10ms");
-            std::vector<Configuration> both;
-            for (const Configuration& config : options.configurations) {
-                both.push_back(config);
-                if (config.is_inline() || config.is_floor()) continue;
-                both.push_back(config);
-                both.back().timeout = timed.timeout;
-            }
-            options.configurations = std::move(both);
-        }
-        return {std::move(options), exit_ok};
+        check_combinations(typed);
+        return {plan(typed), exit_ok};
     } catch (const UsageError& e) {
         err << "handoff: " << printable(e.what()) << '\n';
         return {std::nullopt, exit_usage};

@@ -1,20 +1,28 @@
-// The command line: options in, a validated plan out.
+// The command line: options in, a validated plan out; and the conventions
+// every command's parser follows (handoff, handoff compare, handoff plot).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "run/configuration.hpp"
 #include "report/report.hpp"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
 
 namespace handoff {
 
 struct Options {
     std::vector<Configuration> configurations;  // in table order, inline first
     std::optional<Format> format;               // nullopt: table, or from --output's extension
-    std::string output;                         // "" = stdout; checked writable by the parser
+    std::string output;                         // "" = stdout; checked by check_output_option
     unsigned repeat = 5;                        // repetitions of each row; --count is split over them
     bool list = false;                          // --list: show backends and exit
     bool sort_by_wall = false;                  // --sweep: rows by wall per call, cheapest first
@@ -32,5 +40,44 @@ struct ParseResult {
     int exit_status = exit_ok;
 };
 ParseResult parse_command_line(int argc, const char* const argv[], std::ostream& out, std::ostream& err);
+
+// ---- The conventions, shared by every command's parser.
+
+// An option taking one value, shown with its kind in --help ("--count N").
+// Given twice, the last value counts, as in hyperfine, perf and most Unix
+// tools: a shell alias or script can be overridden by a later option.
+CLI::Option* add_value(CLI::App& app, const std::string& names, std::string& value, const std::string& kind,
+                       const std::string& description);
+// An option that accumulates: each occurrence adds one value ("--design A
+// --design B"); one value per occurrence, so what follows stays itself.
+CLI::Option* add_values(CLI::App& app, const std::string& names, std::vector<std::string>& values,
+                        const std::string& kind, const std::string& description);
+// Replaces CLI11's generated usage line ("Usage: ...") with `usage`, which
+// names the forms the command takes.
+void set_usage(CLI::App& app, std::string usage);
+
+// Parses with `app`. nullopt: go on. Otherwise the status to exit with, after
+// --help (0) or one plain line naming the option (2). CLI11's own wording
+// ("1 required TEXT missing") never reaches the user.
+std::optional<int> parse_arguments(CLI::App& app, int argc, const char* const argv[], std::ostream& out,
+                                   std::ostream& err);
+
+// "" when -o/--output can take `path` (not empty; see check_output in
+// atomic_file.hpp), else the one-line message, "--output: ...".
+std::string check_output_option(const std::string& path);
+
+// -o's rule in every command: `report` goes to `path`, and `table` to `out`
+// unless `path` is standard output itself (-o /dev/stdout), which then gets
+// the report alone. "" or the one-line message, "--output: cannot write ...".
+std::string write_with_output(const std::string& path, std::ostream& out,
+                              const std::function<void(std::ostream&)>& table,
+                              const std::function<void(std::ostream&)>& report);
+
+// The format a file name's extension asks for: "json", "csv", "markdown", or
+// "" when it names none (any format goes there).
+std::string_view format_of_extension(std::string_view path);
+// "" unless --format `format` contradicts the extension of `path`
+// (--format csv -o out.json): then the one-line message.
+std::string check_format_matches_extension(std::string_view format, const std::string& path);
 
 }  // namespace handoff
