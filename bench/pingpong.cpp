@@ -5,7 +5,7 @@
 // loop. It is the yardstick for the lab's dedicated-worker designs ("each
 // blocking design within 1.1x a minimal standalone ping-pong of the same
 // mechanism at the same placement"), so it stays small, standalone (only
-// src/cpu_relax.hpp from the lab) and readable on its own. See README.rst.
+// include/handoff/cpu_relax.hpp from the lab) and readable on its own. See README.rst.
 //
 //   pingpong [--mech NAME|all] [--count N] [--placement same|split|free] [--repeat R]
 //            [--loop-side mirror|epoll]

@@ -20,7 +20,7 @@ namespace fuzz {
 }
 
 // One line with no raw control character: what was typed is quoted escaped
-// (quote() in src/printable.hpp), so a tab or an escape sequence in the input
+// (quote() in src/base/printable.hpp), so a tab or an escape sequence in the input
 // cannot reach the terminal either.
 inline void check_message(const std::invalid_argument& e, std::string_view input) {
     const std::string_view message = e.what();

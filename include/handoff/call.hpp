@@ -43,7 +43,7 @@ struct alignas(64) Call {
     // A CallState, accessed through std::atomic_ref (so Call stays copyable):
     // the loop sets queued before submit; see try_start() and try_cancel().
     std::uint8_t state = static_cast<std::uint8_t>(CallState::queued);
-    // queue=inplace only: a Mailbox, through std::atomic_ref (src/inplace_slots.hpp).
+    // queue=inplace only: a Mailbox, through std::atomic_ref (src/workers/inplace_slots.hpp).
     std::uint8_t mailbox = 0;
     // How many times the work ran, counted by the thread that ran it (the
     // Executor, which owns the call while it runs). The loop accepts a result

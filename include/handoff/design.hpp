@@ -8,7 +8,7 @@
 //                             queue: the call's own cache line carries the
 //                             request and the result both ways (the worker
 //                             polls the window's calls, the loop the calls
-//                             it awaits; src/inplace_slots.hpp)
+//                             it awaits; src/workers/inplace_slots.hpp)
 //   wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive
 //                             how an idle worker waits for work; futex is
 //                             gated: the loop makes the wake syscall only when

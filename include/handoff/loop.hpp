@@ -9,7 +9,7 @@
 
 namespace handoff {
 
-class CompletionPoller;  // src/completion_inbox.hpp
+class CompletionPoller;  // handoff/completion_inbox.hpp
 
 struct LoopOptions {
     CallSink* sink = nullptr;        // where finished calls are delivered, on the loop thread

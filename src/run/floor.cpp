@@ -1,4 +1,4 @@
-// The floor: two threads bouncing one cache line (see include/handoff/floor.hpp).
+// The floor: two threads bouncing one cache line (see src/run/floor.hpp).
 //
 // One line or two? A could write requests into one line and B its replies
 // into another, so each line has one writer. On paper both cost the same per

@@ -25,7 +25,7 @@ struct FloorResult {
     // machine, which also make the CPU figures fall below wall.
     //
     // latency: from a second pass (at most 100000 trips) in which A takes a
-    // timestamp per trip: the TSC on x86 (about 10 ns; see src/floor.cpp), so
+    // timestamp per trip: the TSC on x86 (about 10 ns; see src/run/floor.cpp), so
     // the percentiles hold a little timing cost that wall / calls does not.
     Measurement measurement;
 
