@@ -349,7 +349,7 @@ struct RunCallJob {
         if (owner->closing_.load(std::memory_order_acquire)) {
             mark_cancelled_at_shutdown(*call);
         } else {
-            owner->executor_.run(*call);
+            owner->runner_.run(*call);
         }
         owner->loop_.complete(*call);
     }
@@ -366,8 +366,8 @@ public:
     // interval, one registration task each. On a throw, ~thread_pool stops
     // and joins the threads the tasks have released.
     AsioPoolTarget(AsioLoop& loop, const TargetOptions& options)
-        : loop_(loop), executor_(*options.executor), arena_(options.window), pool_(options.threads) {
-        register_pool_threads(executor_.registry(), options.threads,
+        : loop_(loop), runner_(*options.runner), arena_(options.window), pool_(options.threads) {
+        register_pool_threads(runner_.registry(), options.threads,
                               fmt::format("asio: asio::thread_pool of {} threads", options.threads),
                               [this](std::function<void()> task) { boost::asio::post(pool_, std::move(task)); });
     }
@@ -389,7 +389,7 @@ private:
     friend Job;
 
     AsioLoop& loop_;
-    const Executor& executor_;
+    const CallRunner& runner_;
     std::atomic<bool> closing_{false};
     SlotArena arena_;
     boost::asio::thread_pool pool_;  // last: its threads start in the constructor
@@ -402,9 +402,9 @@ private:
 class NativeTarget final : public Target {
 public:
     NativeTarget(AsioLoop& loop, const TargetOptions& options)
-        : loop_(loop), executor_(*options.executor), arena_(options.window) {
+        : loop_(loop), runner_(*options.runner), arena_(options.window) {
         thread_ = std::thread([this] {
-            executor_.registry().note_current_thread();  // a worker from the start (and pinned)
+            runner_.registry().note_current_thread();  // a worker from the start (and pinned)
             worker_io_.run();
         });
     }
@@ -427,7 +427,7 @@ private:
     friend Job;
 
     AsioLoop& loop_;
-    const Executor& executor_;
+    const CallRunner& runner_;
     std::atomic<bool> closing_{false};
     SlotArena arena_;  // before worker_io_, which frees queued jobs into it
     boost::asio::io_context worker_io_{1};  // one thread runs it; posts come from the loop thread
@@ -438,11 +438,11 @@ private:
 std::unique_ptr<Target> AsioLoop::make_target(const TargetOptions& options) {
     if (options.kind == TargetKind::dedicated && options.design != nullptr &&
         options.design->impl == Design::Impl::native) {
-        if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
+        if (options.runner == nullptr) throw std::invalid_argument("target without a call runner");
         return std::make_unique<NativeTarget>(*this, options);
     }
     if (options.kind != TargetKind::pool) return make_lab_target(*this, options);
-    if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
+    if (options.runner == nullptr) throw std::invalid_argument("target without a call runner");
     return std::make_unique<AsioPoolTarget>(*this, options);
 }
 

@@ -149,15 +149,15 @@ void register_uv_pool(ThreadRegistry& registry, unsigned threads) {
 // ~UvPool).
 class UvPool final : public Target {
 public:
-    UvPool(uv_loop_t& loop, CallSink& sink, const Executor& executor, std::uint32_t window,
+    UvPool(uv_loop_t& loop, CallSink& sink, const CallRunner& runner, std::uint32_t window,
            std::string mechanism)
-        : state_(std::make_unique<State>(loop, sink, executor, window)), mechanism_(std::move(mechanism)) {}
+        : state_(std::make_unique<State>(loop, sink, runner, window)), mechanism_(std::move(mechanism)) {}
 
     ~UvPool() override {
         if (state_->in_flight == 0) return;
         // Shutdown with calls out: calls still queued are cancelled
         // (uv_cancel) and never run; a call already running is awaited,
-        // because it writes to its Call and reads the Executor, which the
+        // because it writes to its Call and reads the CallRunner, which the
         // runner frees once this returns (a wait as long as one call's work,
         // not a hang). libuv still owns every in-flight uv_work_t until its
         // after-work callback, which only the loop runs: the block is left to
@@ -208,8 +208,8 @@ private:
     };
 
     struct State {
-        State(uv_loop_t& l, CallSink& s, const Executor& e, std::uint32_t window)
-            : loop(l), sink(s), executor(e), slots(window) {
+        State(uv_loop_t& l, CallSink& s, const CallRunner& e, std::uint32_t window)
+            : loop(l), sink(s), runner(e), slots(window) {
             for (Slot& slot : slots) {
                 slot.req.data = &slot;
                 slot.state = this;
@@ -217,7 +217,7 @@ private:
         }
         uv_loop_t& loop;
         CallSink& sink;
-        const Executor& executor;
+        const CallRunner& runner;
         std::vector<Slot> slots;      // indexed by Call::slot; never resized
         std::uint32_t in_flight = 0;  // loop thread only
         bool orphaned = false;        // the target is gone: deliver nothing
@@ -226,7 +226,7 @@ private:
     // On a libuv pool thread.
     static void run_call(uv_work_t* req) {
         Slot& slot = *static_cast<Slot*>(req->data);
-        slot.state->executor.run(*slot.call);
+        slot.state->runner.run(*slot.call);
         slot.ran.store(true, std::memory_order_release);
     }
 
@@ -265,7 +265,7 @@ private:
 // ~34 us of spinning on each thread and 6 context switches per call.
 class UvWorkerLoop final : public Target {
 public:
-    UvWorkerLoop(Loop& loop, const Executor& executor) : loop_(loop), executor_(executor) {
+    UvWorkerLoop(Loop& loop, const CallRunner& runner) : loop_(loop), runner_(runner) {
         if (const int rc = uv_loop_init(&worker_loop_); rc != 0) fail("uv_loop_init (worker)", rc);
         if (const int rc = uv_async_init(&worker_loop_, &wake_, on_wake); rc != 0) {
             uv_loop_close(&worker_loop_);
@@ -309,7 +309,7 @@ public:
 
 private:
     void work() {
-        executor_.registry().note_current_thread();
+        runner_.registry().note_current_thread();
         uv_run(&worker_loop_, UV_RUN_DEFAULT);
     }
 
@@ -336,7 +336,7 @@ private:
             if (self.stopping_.load(std::memory_order_relaxed)) {
                 mark_cancelled_at_shutdown(*list);
             } else {
-                self.executor_.run(*list);
+                self.runner_.run(*list);
             }
             self.loop_.complete(*list);
             list = next;
@@ -344,7 +344,7 @@ private:
     }
 
     Loop& loop_;
-    const Executor& executor_;
+    const CallRunner& runner_;
     uv_loop_t worker_loop_{};
     uv_async_t wake_{};
     std::atomic<bool> stopping_{false};
@@ -449,21 +449,21 @@ public:
             if (options.design == nullptr || options.design->impl != Design::Impl::native) {
                 return make_lab_target(*this, options);
             }
-            if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
-            return std::make_unique<UvWorkerLoop>(*this, *options.executor);
+            if (options.runner == nullptr) throw std::invalid_argument("target without a call runner");
+            return std::make_unique<UvWorkerLoop>(*this, *options.runner);
         }
-        if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
+        if (options.runner == nullptr) throw std::invalid_argument("target without a call runner");
         if (options.window == 0) throw std::invalid_argument("pool target with a window of 0");
         // libuv's pool completes through libuv's own internal uv_async, past
         // the inbox this loop's hooks spin on and gate.
         if (hooks_) throw Unsupported("uv_queue_work completes through libuv's own uv_async: pools take the classic design");
         const PoolSize size = claim_pool_size(options.threads);
         // Its workers are all of libuv's pool threads, from before the interval.
-        register_uv_pool(options.executor->registry(), size.threads);
+        register_uv_pool(options.runner->registry(), size.threads);
         std::string mechanism = size.threads == options.threads
                                     ? std::string("uv_queue_work")
                                     : fmt::format("uv_queue_work ({} threads, UV_THREADPOOL_SIZE)", size.threads);
-        return std::make_unique<UvPool>(loop_, sink_, *options.executor, options.window, std::move(mechanism));
+        return std::make_unique<UvPool>(loop_, sink_, *options.runner, options.window, std::move(mechanism));
     }
 
     // uv timers count whole milliseconds from the loop's cached clock, which

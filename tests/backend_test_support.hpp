@@ -76,7 +76,7 @@ struct CountingSink final : handoff::CallSink {
     }
 };
 
-// Whether `call` has started: an Executor made cancellable moves each call
+// Whether `call` has started: an CallRunner made cancellable moves each call
 // queued -> running (Call::try_start) before its work, and a target's
 // shutdown never touches that state, so after a teardown it still tells a
 // call that ran from one handed back unrun.

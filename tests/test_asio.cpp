@@ -164,12 +164,12 @@ TEST(Asio, PoolTargetRunsEveryCallExactlyOnce) {
     constexpr std::uint64_t total = 1000;
     constexpr std::uint32_t window = 4;
     ThreadRegistry registry;
-    const Executor executor(Work{}, registry);
+    const CallRunner runner(Work{}, registry);
     Resubmitter sink(total);
 
     auto loop = asio_backend.make_loop({.sink = &sink, .window = window});
     auto target = loop->make_target(
-        {.kind = TargetKind::pool, .threads = 2, .window = window, .executor = &executor});
+        {.kind = TargetKind::pool, .threads = 2, .window = window, .runner = &runner});
     EXPECT_EQ(target->mechanism(), "asio::thread_pool");
     sink.loop = loop.get();
     sink.target = target.get();
@@ -204,11 +204,11 @@ void expect_teardown_hands_back_each_call_once(TargetKind kind, const Design* de
     ThreadRegistry registry;
     // Cancellable only so the test sees each call start (Call::state); the
     // teardown's own flag decides what goes back unrun.
-    const Executor executor(Work::parse("sleep:200ms"), registry, /*cancellable=*/true);
+    const CallRunner runner(Work::parse("sleep:200ms"), registry, /*cancellable=*/true);
     Resubmitter sink(100);
     auto loop = asio_backend.make_loop({.sink = &sink, .window = 4, .design = design});
     auto target = loop->make_target(
-        {.kind = kind, .design = design, .threads = 1, .window = 4, .executor = &executor});
+        {.kind = kind, .design = design, .threads = 1, .window = 4, .runner = &runner});
     sink.loop = loop.get();
     sink.target = target.get();
     std::vector<Call> calls(4);
@@ -244,12 +244,12 @@ TEST(Asio, DestroyWithCallsOutstandingDoesNotHang) {
 
 TEST(Asio, DedicatedTargetIsTheLabWorker) {
     ThreadRegistry registry;
-    const Executor executor(Work{}, registry);
+    const CallRunner runner(Work{}, registry);
     Resubmitter sink(200);
     auto loop = asio_backend.make_loop({.sink = &sink, .window = 2});
     const Design design;
     auto target = loop->make_target({.kind = TargetKind::dedicated, .design = &design, .window = 2,
-                                     .executor = &executor});
+                                     .runner = &runner});
     sink.loop = loop.get();
     sink.target = target.get();
     std::vector<Call> calls(2);
@@ -483,12 +483,12 @@ TEST(AsioDesigns, RingOtherThanEventfdIsRejected) {
 
 void run_native(std::uint32_t window, std::uint64_t total) {
     ThreadRegistry registry;
-    const Executor executor(Work{}, registry);
+    const CallRunner runner(Work{}, registry);
     Resubmitter sink(total);
     const Design design = parse_design("native");
     auto loop = asio_backend.make_loop({.sink = &sink, .window = window, .design = &design});
     auto target = loop->make_target(
-        {.kind = TargetKind::dedicated, .design = &design, .window = window, .executor = &executor});
+        {.kind = TargetKind::dedicated, .design = &design, .window = window, .runner = &runner});
     EXPECT_EQ(target->mechanism(), "asio worker io_context, asio::post both ways");
     EXPECT_EQ(loop->wake_mechanism(), "asio::post");
     sink.loop = loop.get();

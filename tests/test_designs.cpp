@@ -204,13 +204,13 @@ TEST_P(GateStress, NoLostWakeUpAcrossBurstsAndGaps) {
     const Design design = parse_design(spec);
     TestLoop loop;
     ThreadRegistry registry;
-    const Executor executor(Work{}, registry);
+    const CallRunner runner(Work{}, registry);
     std::vector<Call> calls(window);
     std::mt19937 random(42);
     std::uniform_int_distribution<int> gap_kind(0, 3);
     std::uint64_t sent = 0;
     {
-        DesignedWorker worker(loop, executor, design, window);
+        DesignedWorker worker(loop, runner, design, window);
         for (int burst = 0; burst < 300; ++burst) {
             for (std::uint32_t i = 0; i < window; ++i) {
                 Call& c = calls[i];

@@ -57,14 +57,14 @@ TEST(WorkModifiers, PickADeterministicShare) {
     EXPECT_TRUE(Work::parse("fail:1").must_fail(argument_for(1)));
 }
 
-// The executor catches what the work throws and stores it in the call.
-TEST(WorkModifiers, ExecutorStoresTheException) {
+// The runner catches what the work throws and stores it in the call.
+TEST(WorkModifiers, CallRunnerStoresTheException) {
     ThreadRegistry registry;
-    const Executor executor(Work::parse("fail:1"), registry);
+    const CallRunner runner(Work::parse("fail:1"), registry);
     Call call;
     call.seq = 7;
     call.arg = argument_for(7);
-    executor.run(call);
+    runner.run(call);
     ASSERT_EQ(call.status, CallStatus::failed);
     try {
         std::rethrow_exception(call.error);

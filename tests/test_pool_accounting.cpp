@@ -147,12 +147,12 @@ TEST(PoolAccounting, RegistersExactlyThePoolsThreadsPinnedBeforeAnyCall) {
                 // back on the process's mask (libuv's pool outlives this test).
                 const std::vector<int>& cpus = round == 0 ? one_cpu : process_mask;
                 ThreadRegistry registry(cpus);
-                const Executor executor(Work{}, registry);
+                const CallRunner runner(Work{}, registry);
                 NoCalls sink;
                 auto loop = backend.make_loop({.sink = &sink, .window = 4});
                 const std::set<pid_t> before = process_threads();
                 auto target = loop->make_target(
-                    {.kind = TargetKind::pool, .threads = threads, .window = 4, .executor = &executor});
+                    {.kind = TargetKind::pool, .threads = threads, .window = 4, .runner = &runner});
                 const std::set<pid_t> after = process_threads();
                 const std::set<pid_t> registered = as_set(registry.threads());
                 EXPECT_EQ(registered.size(), pool_size(backend, threads)) << target->mechanism();

@@ -209,12 +209,12 @@ public:
     void complete(Call& call) override {
         if (fault == Fault::drop && call.seq == faulty_call) return;
         if (fault == Fault::corrupt && call.seq == faulty_call) call.result ^= 1;
-        // The real executor, a second time: the right result, and the work done twice.
-        if (fault == Fault::run_twice && call.seq == faulty_call) executor_->run(call);
+        // The real runner, a second time: the right result, and the work done twice.
+        if (fault == Fault::run_twice && call.seq == faulty_call) runner_->run(call);
         inner_->complete(call);
     }
     std::unique_ptr<Target> make_target(const TargetOptions& options) override {
-        executor_ = options.executor;
+        runner_ = options.runner;
         // Completes through the faults above.
         return std::make_unique<UnrunAnswer>(*this, make_lab_target(*this, options));
     }
@@ -246,7 +246,7 @@ private:
 
     CallSink& sink_;
     std::unique_ptr<Loop> inner_;
-    const Executor* executor_ = nullptr;
+    const CallRunner* runner_ = nullptr;
 };
 
 const Backend faulty_backend = {

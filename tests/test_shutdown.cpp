@@ -57,7 +57,7 @@ protected:
         ThreadRegistry registry;
         // Cancellable only so the test sees which calls started (Call::state);
         // what a shutdown hands back unrun is the target's own decision.
-        const Executor executor(Work::parse("sleep:20ms"), registry, /*cancellable=*/true);
+        const CallRunner runner(Work::parse("sleep:20ms"), registry, /*cancellable=*/true);
         std::vector<Call> calls(count);
         RecordingSink sink;
         {
@@ -73,7 +73,7 @@ protected:
                                             .design = loop_design,
                                             .threads = 4,
                                             .window = count,
-                                            .executor = &executor});
+                                            .runner = &runner});
             } catch (const Unsupported& e) {
                 GTEST_SKIP() << e.what();
             }

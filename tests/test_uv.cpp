@@ -136,7 +136,7 @@ struct SequenceSink final : handoff::CallSink {
 
 TEST(Uv, PoolRunsCallsInOrderAndDeliversEachOnce) {
     handoff::ThreadRegistry registry;
-    const handoff::Executor executor(handoff::Work{}, registry);
+    const handoff::CallRunner runner(handoff::Work{}, registry);
     SequenceSink sink;
     sink.total = 1000;
     sink.seen.assign(sink.total, 0);
@@ -145,7 +145,7 @@ TEST(Uv, PoolRunsCallsInOrderAndDeliversEachOnce) {
     const char* env = std::getenv("UV_THREADPOOL_SIZE");
     const std::string env_before = env ? env : "(unset)";
     auto target = loop->make_target(
-        {.kind = handoff::TargetKind::pool, .window = 1, .executor = &executor});
+        {.kind = handoff::TargetKind::pool, .window = 1, .runner = &runner});
     // The size the backend sets for libuv must not leak into child processes.
     env = std::getenv("UV_THREADPOOL_SIZE");
     EXPECT_EQ(env ? env : "(unset)", env_before);
@@ -198,7 +198,7 @@ TEST(Uv, DestroyingPoolTargetWithCallsInFlightCancelsTheQueuedOnes) {
     handoff::ThreadRegistry registry;
     // Cancellable only so the test sees each call start (Call::state); uv_cancel
     // alone decides what the shutdown hands back unrun.
-    const handoff::Executor executor(handoff::Work::parse("sleep:300ms"), registry, /*cancellable=*/true);
+    const handoff::CallRunner runner(handoff::Work::parse("sleep:300ms"), registry, /*cancellable=*/true);
     ShutdownSink sink;
     constexpr std::uint32_t window = 16;  // more than the pool's threads: some stay queued
     constexpr std::uint32_t pool_threads = 4;  // TargetOptions::threads, libuv's pool size here
@@ -206,7 +206,7 @@ TEST(Uv, DestroyingPoolTargetWithCallsInFlightCancelsTheQueuedOnes) {
     {
         auto loop = uv_backend.make_loop({.sink = &sink, .window = window});
         auto target = loop->make_target(
-            {.kind = handoff::TargetKind::pool, .window = window, .executor = &executor});
+            {.kind = handoff::TargetKind::pool, .window = window, .runner = &runner});
         for (std::uint32_t i = 0; i < window; ++i) {
             calls[i].slot = i;
             calls[i].seq = i;
@@ -528,10 +528,10 @@ TEST(UvGate, RequestStopEndsASpinningRun) {
 
 struct NativeRun {
     explicit NativeRun(std::uint32_t window, std::uint64_t total, const char* spec = "native")
-        : design(parse_design(spec)), executor(handoff::Work{}, registry), sink(window, total) {
+        : design(parse_design(spec)), runner(handoff::Work{}, registry), sink(window, total) {
         loop = uv_backend.make_loop({.sink = &sink, .window = window, .design = &design});
         target = loop->make_target(
-            {.kind = TargetKind::dedicated, .design = &design, .window = window, .executor = &executor});
+            {.kind = TargetKind::dedicated, .design = &design, .window = window, .runner = &runner});
         sink.loop = loop.get();
         sink.target = target.get();
     }
@@ -546,7 +546,7 @@ struct NativeRun {
 
     Design design;
     handoff::ThreadRegistry registry;
-    handoff::Executor executor;
+    handoff::CallRunner runner;
     WindowSink sink;
     std::unique_ptr<Loop> loop;
     std::unique_ptr<handoff::Target> target;
@@ -610,11 +610,11 @@ TEST(UvNative, RunsThroughTheRunner) {
 std::string refusal(const char* spec, TargetKind kind = TargetKind::dedicated) {
     const Design design = parse_design(spec);
     handoff::ThreadRegistry registry;
-    const handoff::Executor executor(handoff::Work{}, registry);
+    const handoff::CallRunner runner(handoff::Work{}, registry);
     CountingSink sink;
     try {
         auto loop = uv_backend.make_loop({.sink = &sink, .window = 1, .design = &design});
-        loop->make_target({.kind = kind, .design = &design, .window = 1, .executor = &executor});
+        loop->make_target({.kind = kind, .design = &design, .window = 1, .runner = &runner});
     } catch (const handoff::Unsupported& e) {
         return e.what();
     }

@@ -1,4 +1,4 @@
-// Work, durations, the executor and the awaiting side's checks.
+// Work, durations, the runner and the awaiting side's checks.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -67,19 +67,19 @@ TEST(Work, SpinUsesItsBudgetOfThreadCpu) {
     EXPECT_LT(used, 40'000'000);  // generous: one burst of overshoot at most
 }
 
-TEST(Executor, RunsRegistersAndCapturesExceptions) {
+TEST(CallRunner, RunsRegistersAndCapturesExceptions) {
     ThreadRegistry registry;
-    const Executor executor(Work{}, registry);
+    const CallRunner runner(Work{}, registry);
     Call call;
     call.arg = 42;
-    std::thread([&] { executor.run(call); }).join();
+    std::thread([&] { runner.run(call); }).join();
     EXPECT_EQ(call.status, CallStatus::ok);
     EXPECT_EQ(call.result, expected_result(42));
     EXPECT_GE(call.worker_cpu, 0);
     ASSERT_EQ(registry.threads().size(), 1u);
     EXPECT_NE(registry.threads()[0], current_tid());
-    executor.run(call);
-    executor.run(call);
+    runner.run(call);
+    runner.run(call);
     EXPECT_EQ(registry.threads().size(), 2u);  // this thread once, however many calls
 }
 
@@ -90,7 +90,7 @@ TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
     Call& a = *window.prepare(7, 0);
     EXPECT_EQ(window.in_flight(), 1u);
     a.result = expected_result(a.arg);
-    a.executions = 1;  // what the worker's Executor counts
+    a.executions = 1;  // what the worker's CallRunner counts
     a.status = CallStatus::ok;
     EXPECT_EQ(window.settle(a), Outcome::ok);
     EXPECT_EQ(window.in_flight(), 0u);
@@ -115,7 +115,7 @@ TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {
 }
 
 // The right value is not enough: the work must have run exactly once (the
-// Executor counts in the call), and a call handed back cancelled not at all.
+// CallRunner counts in the call), and a call handed back cancelled not at all.
 TEST(CallWindow, AcceptsOnlyACallWhoseWorkRanExactlyOnce) {
     using Outcome = CallWindow::Outcome;
     const Work work;
@@ -137,17 +137,17 @@ TEST(CallWindow, AcceptsOnlyACallWhoseWorkRanExactlyOnce) {
     EXPECT_EQ(window.errors(), 3u);
 }
 
-TEST(Executor, CountsEveryExecutionInTheCall) {
+TEST(CallRunner, CountsEveryExecutionInTheCall) {
     ThreadRegistry registry;
-    const Executor executor(Work{}, registry);
+    const CallRunner runner(Work{}, registry);
     Call call;
     call.arg = 7;
-    executor.run(call);
+    runner.run(call);
     EXPECT_EQ(call.executions, 1);
-    executor.run(call);
+    runner.run(call);
     EXPECT_EQ(call.executions, 2);
     call.executions = 255;
-    executor.run(call);
+    runner.run(call);
     EXPECT_EQ(call.executions, 255);  // saturates: never reads as 0 or 1 again
 }
 
@@ -181,19 +181,19 @@ TEST(CallWindow, TimedOutCallsHoldTheirSlotUntilTheyComeBack) {
     EXPECT_EQ(window.errors(), 1u);
 }
 
-TEST(Executor, ACancelledCallNeverRuns) {
+TEST(CallRunner, ACancelledCallNeverRuns) {
     ThreadRegistry registry;
-    const Executor executor(Work{}, registry, true);
+    const CallRunner runner(Work{}, registry, true);
     Call call;
     call.arg = 42;
     ASSERT_TRUE(call.try_cancel());
-    executor.run(call);
+    runner.run(call);
     EXPECT_EQ(call.status, CallStatus::pending);
     EXPECT_EQ(call.worker_cpu, -1);
     EXPECT_TRUE(call.was_cancelled());
     Call started;
     started.arg = 1;
-    executor.run(started);
+    runner.run(started);
     EXPECT_EQ(started.status, CallStatus::ok);
     EXPECT_FALSE(started.try_cancel());
 }

@@ -46,7 +46,7 @@ struct alignas(64) Call {
     // queue=inplace only: a Mailbox, through std::atomic_ref (src/workers/inplace_slots.hpp).
     std::uint8_t mailbox = 0;
     // How many times the work ran, counted by the thread that ran it (the
-    // Executor, which owns the call while it runs). The loop accepts a result
+    // CallRunner, which owns the call while it runs). The loop accepts a result
     // only with exactly one execution, and a cancelled call only with none:
     // a call run twice, or answered without running, fails the row.
     std::uint8_t executions = 0;

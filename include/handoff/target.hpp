@@ -10,7 +10,7 @@
 
 namespace handoff {
 
-class Executor;
+class CallRunner;
 class Loop;
 
 enum class TargetKind { dedicated, pool };
@@ -22,11 +22,11 @@ struct TargetOptions {
     const Design* design = nullptr;   // dedicated only
     unsigned threads = 4;             // pool only
     std::uint32_t window = 1;         // most calls in flight at once (slots 0..window-1)
-    const Executor* executor = nullptr;
+    const CallRunner* runner = nullptr;
 };
 
 // Created and destroyed on the loop thread; submit() is called on the loop
-// thread only. Each submitted call is run once through the executor on
+// thread only. Each submitted call is run once through the runner on
 // another thread and handed back with Loop::complete() (or the target's own
 // native path to the same effect).
 //

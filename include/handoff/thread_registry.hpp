@@ -5,7 +5,7 @@
 // or not it later runs a call. The lab's own workers register as they start;
 // a pool the lab did not write (libuv's, asio's thread_pool) is made to run
 // one registration task on each of its threads when the target is created
-// (register_pool_threads). Executor::run still notes its thread on every call
+// (register_pool_threads). CallRunner::run still notes its thread on every call
 // (one thread_local compare once registered), a safety net, not the rule.
 #pragma once
 
@@ -21,7 +21,7 @@
 
 namespace handoff {
 
-// Aligned for the same reason as Executor: workers read it on every call.
+// Aligned for the same reason as CallRunner: workers read it on every call.
 class alignas(64) ThreadRegistry {
 public:
     // `cpus`: where every noted thread is pinned when first noted (the run's

@@ -72,9 +72,9 @@ void spin_for_thread_cpu(std::chrono::nanoseconds budget);
 // Alone on its cache lines: every worker reads it on every call, and it
 // lives on the loop thread's stack, beside what the loop writes on every call
 // (a shared line would move between the CPUs on each call).
-class alignas(64) Executor {
+class alignas(64) CallRunner {
 public:
-    Executor(Work work, ThreadRegistry& registry, bool cancellable = false)
+    CallRunner(Work work, ThreadRegistry& registry, bool cancellable = false)
         : work_(work), registry_(&registry), cancellable_(cancellable) {}
     void run(Call& call) const noexcept;
     const Work& work() const { return work_; }

@@ -189,7 +189,7 @@ void spin_for_thread_cpu(std::chrono::nanoseconds budget) {
     }
 }
 
-void Executor::run(Call& call) const noexcept {
+void CallRunner::run(Call& call) const noexcept {
     registry_->note_current_thread();
     // Lost to a cancel: the loop gave up on the call while it was queued.
     // Nothing of it is touched; it goes back as it came.

@@ -24,7 +24,7 @@ std::optional<std::string> Assembly::pin_loop_thread(const Placement& placement,
 }
 
 Assembly::Assembly(const Spec& spec, const std::vector<int>& process_mask)
-    : spec_(spec), registry_(worker_cpus(spec, process_mask)), executor_(spec_.work, registry_, spec.cancellable) {}
+    : spec_(spec), registry_(worker_cpus(spec, process_mask)), runner_(spec_.work, registry_, spec.cancellable) {}
 
 Assembly::Built Assembly::build(CallSink& sink) const {
     // The design shapes both sides of a dedicated worker; pools are classic.
@@ -34,7 +34,7 @@ Assembly::Built Assembly::build(CallSink& sink) const {
                                                         .design = design,
                                                         .threads = spec_.threads,
                                                         .window = spec_.window,
-                                                        .executor = &executor_});
+                                                        .runner = &runner_});
     return {std::move(loop), std::move(target)};
 }
 

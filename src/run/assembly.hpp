@@ -1,6 +1,6 @@
 // What every run builds on its loop thread — the runner's rows and the stress
 // tool's segments alike — in one place: the loop thread pinned, the registry
-// that notes and pins the workers, the executor that runs calls on them, the
+// that notes and pins the workers, the runner that runs calls on them, the
 // backend's loop and its target.
 //
 #pragma once
@@ -36,7 +36,7 @@ public:
     static std::optional<std::string> pin_loop_thread(const Placement& placement,
                                                       const std::vector<int>& process_mask);
 
-    // The registry and the executor; where workers run: the placement's
+    // The registry and the runner; where workers run: the placement's
     // worker or pool CPUs, else the process's mask (libuv's pool outlives a
     // run, so "free" must be set too).
     Assembly(const Spec& spec, const std::vector<int>& process_mask);
@@ -46,7 +46,7 @@ public:
     // The loop and its target, torn down in that reverse order: the target
     // first (it hands back what it holds and joins its threads), then the
     // loop (it delivers what is still waiting, to a sink that must still be
-    // there). Outlived by the Assembly, whose executor the workers use.
+    // there). Outlived by the Assembly, whose runner the workers use.
     struct Built {
         std::unique_ptr<Loop> loop;
         std::unique_ptr<Target> target;  // declared last: destroyed first
@@ -63,7 +63,7 @@ public:
 private:
     Spec spec_;
     ThreadRegistry registry_;
-    Executor executor_;
+    CallRunner runner_;
 };
 
 }  // namespace handoff

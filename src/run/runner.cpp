@@ -13,7 +13,7 @@
 #include "handoff/loop.hpp"
 #include "handoff/thread_registry.hpp"
 #include "run/assembly.hpp"
-#include "run/driver.hpp"
+#include "run/awaiting_side.hpp"
 #include "run/floor.hpp"
 #include "run/inline_row.hpp"
 #include "run/stop_switch.hpp"
@@ -36,21 +36,21 @@ struct DetachOnExit {
 };
 
 // Destroyed before the target and the loop, which then hand back whatever
-// is still out: the driver only takes it back.
+// is still out: the awaiting only takes it back.
 struct CloseOnExit {
-    Driver& driver;
-    ~CloseOnExit() { driver.close(); }
+    AwaitingSide& awaiting;
+    ~CloseOnExit() { awaiting.close(); }
 };
 
 // Why a finished run is not a result, or "" when it is.
-std::string verdict(Driver& driver, ThreadRegistry& registry) {
-    CallWindow& window = driver.window();
+std::string verdict(AwaitingSide& awaiting, ThreadRegistry& registry) {
+    CallWindow& window = awaiting.window();
     if (const std::string pin_error = registry.pin_error(); !pin_error.empty()) return "placement: " + pin_error;
     if (window.errors() != 0) return window.first_error();
-    if (!driver.measurement()) {
-        driver.close();  // a no-op unless run() threw before the guard
-        return fmt::format("stopped with {} calls outstanding (seq {})", driver.outstanding_at_close(),
-                           driver.outstanding_seqs_at_close());
+    if (!awaiting.measurement()) {
+        awaiting.close();  // a no-op unless run() threw before the guard
+        return fmt::format("stopped with {} calls outstanding (seq {})", awaiting.outstanding_at_close(),
+                           awaiting.outstanding_seqs_at_close());
     }
     if (window.in_flight() + window.abandoned() != 0) {
         return fmt::format("shutdown lost calls: seq {} never came back", window.describe_outstanding());
@@ -70,22 +70,22 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
                        .target = config.target,
                        .design = &config.design,
                        .threads = config.threads,
-                       .window = Driver::slots_for(config),
+                       .window = AwaitingSide::slots_for(config),
                        .work = config.work,
                        .cancellable = config.timeout.count() != 0,
                        .placement = config.placement},
                       process_mask);
-    Driver driver(config, assembly.registry(), progress);
+    AwaitingSide awaiting(config, assembly.registry(), progress);
     try {
-        const Assembly::Built built = assembly.build(driver);
+        const Assembly::Built built = assembly.build(awaiting);
         outcome.mechanism = built.mechanism();
-        driver.attach(*built.loop, *built.target);
+        awaiting.attach(*built.loop, *built.target);
         stop_switch.attach(built.loop.get());
         // Declared after the loop and target, so destroyed first: the watchdog
         // never reaches a loop that is gone, even when run() throws.
         const DetachOnExit detach{stop_switch};
-        const CloseOnExit close_driver{driver};
-        driver.start();
+        const CloseOnExit close_awaiting{awaiting};
+        awaiting.start();
         built.loop->run();
     } catch (const Unsupported& e) {
         outcome.unsupported = true;
@@ -95,9 +95,9 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
         outcome.error = e.what();
         return outcome;
     }
-    outcome.measurement = driver.measurement();
-    outcome.errors = driver.window().errors();
-    outcome.error = verdict(driver, assembly.registry());
+    outcome.measurement = awaiting.measurement();
+    outcome.errors = awaiting.window().errors();
+    outcome.error = verdict(awaiting, assembly.registry());
     return outcome;
 }
 

@@ -8,16 +8,16 @@
 
 namespace handoff {
 
-CondvarWorkers::CondvarWorkers(Loop& loop, const Executor& executor, unsigned threads,
+CondvarWorkers::CondvarWorkers(Loop& loop, const CallRunner& runner, unsigned threads,
                                bool drain_batch, std::string name)
-    : loop_(loop), executor_(executor), drain_batch_(drain_batch), name_(std::move(name)) {
+    : loop_(loop), runner_(runner), drain_batch_(drain_batch), name_(std::move(name)) {
     threads_.reserve(threads);
     // Workers by role: every thread is registered (and pinned) before the
     // constructor returns, so before any interval, and counted in CpuWorker
     // whether or not it gets a call. Each runs the registration task first,
     // then its loop.
     try {
-        register_pool_threads(executor_.registry(), threads, name_, [this](std::function<void()> task) {
+        register_pool_threads(runner_.registry(), threads, name_, [this](std::function<void()> task) {
             threads_.emplace_back([this, task = std::move(task)] {
                 task();
                 work();
@@ -74,7 +74,7 @@ void CondvarWorkers::work() {
             if (cancel) {
                 mark_cancelled_at_shutdown(*batch);
             } else {
-                executor_.run(*batch);
+                runner_.run(*batch);
             }
             loop_.complete(*batch);
             batch = next;

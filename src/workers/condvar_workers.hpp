@@ -20,7 +20,7 @@ namespace handoff {
 class CondvarWorkers final : public Target {
 public:
     // `drain_batch`: a worker takes every queued call per wake instead of one.
-    CondvarWorkers(Loop& loop, const Executor& executor, unsigned threads, bool drain_batch,
+    CondvarWorkers(Loop& loop, const CallRunner& runner, unsigned threads, bool drain_batch,
                    std::string name);
     ~CondvarWorkers() override;
 
@@ -33,7 +33,7 @@ private:
     Call* take(std::unique_lock<std::mutex>& lock);
 
     Loop& loop_;
-    const Executor& executor_;
+    const CallRunner& runner_;
     const bool drain_batch_;
     const std::string name_;
 

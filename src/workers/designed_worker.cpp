@@ -34,9 +34,9 @@ bool spins(Design::Wait wait) {
 
 }  // namespace
 
-DesignedWorker::DesignedWorker(Loop& loop, const Executor& executor, const Design& design, std::uint32_t window)
+DesignedWorker::DesignedWorker(Loop& loop, const CallRunner& runner, const Design& design, std::uint32_t window)
     : loop_(loop),
-      executor_(executor),
+      runner_(runner),
       design_(design),
       post_order_(design.wait == Design::Wait::spin ? std::memory_order_release : std::memory_order_seq_cst),
       finish_order_(design.loop_spin == Design::LoopSpin::forever ? std::memory_order_release
@@ -209,7 +209,7 @@ void DesignedWorker::finish(Call& call) {
 }
 
 void DesignedWorker::work() {
-    executor_.registry().note_current_thread();
+    runner_.registry().note_current_thread();
     int peer_cpu = -1;  // where the loop last sent from: adaptive spinning needs it
     while (!stopping_.load(std::memory_order_acquire)) {
         Call* batch = take();
@@ -228,7 +228,7 @@ void DesignedWorker::work() {
                 if (design_.queue == Design::Queue::inplace) return;
                 mark_cancelled_at_shutdown(*batch);
             } else {
-                executor_.run(*batch);
+                runner_.run(*batch);
             }
             finish(*batch);
             batch = next;

@@ -28,7 +28,7 @@ namespace handoff {
 // in the calls' own lines until the loop polls them).
 class DesignedWorker final : public Target, public CompletionPoller {
 public:
-    DesignedWorker(Loop& loop, const Executor& executor, const Design& design, std::uint32_t window);
+    DesignedWorker(Loop& loop, const CallRunner& runner, const Design& design, std::uint32_t window);
     ~DesignedWorker() override;
 
     void submit(Call& call) override;
@@ -52,7 +52,7 @@ private:
 
     // Read on every call by both threads, written by neither during a run.
     Loop& loop_;
-    const Executor& executor_;
+    const CallRunner& runner_;
     const Design design_;
     // In place: a flip of a call's mailbox is seq_cst where the other side
     // may sleep on it (a Dekker handshake with its gate), release otherwise.

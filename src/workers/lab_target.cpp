@@ -18,9 +18,9 @@ std::string_view to_string(TargetKind kind) {
 }
 
 std::unique_ptr<Target> make_lab_target(Loop& loop, const TargetOptions& options) {
-    if (options.executor == nullptr) throw std::invalid_argument("target without an executor");
+    if (options.runner == nullptr) throw std::invalid_argument("target without a call runner");
     if (options.kind == TargetKind::pool) {
-        return std::make_unique<CondvarWorkers>(loop, *options.executor, options.threads, false,
+        return std::make_unique<CondvarWorkers>(loop, *options.runner, options.threads, false,
                                                 fmt::format("lab pool ({} threads)", options.threads));
     }
     const Design design = options.design != nullptr ? *options.design : Design{};
@@ -30,8 +30,8 @@ std::unique_ptr<Target> make_lab_target(Loop& loop, const TargetOptions& options
     }
     // `classic` keeps the plain condvar worker: the baseline the designs are
     // measured against, with python-async-bench's always-notify shape.
-    if (design.is_classic()) return std::make_unique<CondvarWorkers>(loop, *options.executor, 1, design.batch, "lab worker");
-    return std::make_unique<DesignedWorker>(loop, *options.executor, design, options.window);
+    if (design.is_classic()) return std::make_unique<CondvarWorkers>(loop, *options.runner, 1, design.batch, "lab worker");
+    return std::make_unique<DesignedWorker>(loop, *options.runner, design, options.window);
 }
 
 void Loop::set_deadline(std::int64_t /*deadline_ns*/) { throw Unsupported("this loop has no timer"); }

@@ -1,4 +1,4 @@
-#include "run/driver.hpp"
+#include "run/awaiting_side.hpp"
 
 #include <limits>
 #include <vector>
@@ -7,14 +7,14 @@
 
 namespace handoff {
 
-Driver::Driver(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress)
+AwaitingSide::AwaitingSide(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress)
     : config_(config),
       registry_(registry),
       progress_(progress),
       timeout_ns_(config.timeout.count()),
       window_(slots_for(config), config.work) {}
 
-void Driver::start() {
+void AwaitingSide::start() {
     if (config_.warmup == 0) {
         begin_measured();
     } else {
@@ -23,14 +23,14 @@ void Driver::start() {
     }
 }
 
-void Driver::close() {
+void AwaitingSide::close() {
     if (closing_) return;
     closing_ = true;
     outstanding_at_close_ = window_.in_flight();
     outstanding_seqs_at_close_ = window_.describe_outstanding();
 }
 
-void Driver::deliver(Call& call) {
+void AwaitingSide::deliver(Call& call) {
     const CallWindow::Outcome outcome = window_.settle(call);
     if (broken_ || closing_) return;
     using Outcome = CallWindow::Outcome;
@@ -70,7 +70,7 @@ void Driver::deliver(Call& call) {
     advance(now);
 }
 
-void Driver::on_deadline() {
+void AwaitingSide::on_deadline() {
     armed_ns_ = 0;
     if (broken_ || closing_) return;
     const std::int64_t now = monotonic_ns();
@@ -80,7 +80,7 @@ void Driver::on_deadline() {
 
 // A measured call is back at `now`: its round trip, and where it ran
 // (unknown for a call handed back unrun).
-void Driver::record(const Call& call, std::int64_t now) {
+void AwaitingSide::record(const Call& call, std::int64_t now) {
     latency_.record(now - call.sent_ns);
     if (call.worker_cpu >= 0) {
         ++cpu_known_;
@@ -88,7 +88,7 @@ void Driver::record(const Call& call, std::int64_t now) {
     }
 }
 
-void Driver::send(std::int64_t now) {
+void AwaitingSide::send(std::int64_t now) {
     Call* call = window_.prepare(next_seq_, now);
     ++next_seq_;
     ++sent_;
@@ -99,7 +99,7 @@ void Driver::send(std::int64_t now) {
 // free: with every spare held by a timed-out call, the next send waits
 // for one to come back); moves on when the phase is over; keeps the
 // earliest deadline armed.
-void Driver::advance(std::int64_t now) {
+void AwaitingSide::advance(std::int64_t now) {
     const std::uint64_t phase_total = phase_total_;
     while (sent_ < phase_total && window_.in_flight() < config_.inflight && window_.abandoned() + window_.in_flight() < window_.slots()) {
         send(measuring_ || timeout_ns_ != 0 ? (now != 0 ? now : monotonic_ns()) : 0);
@@ -118,7 +118,7 @@ void Driver::advance(std::int64_t now) {
     arm_deadline();
 }
 
-void Driver::arm_deadline() {
+void AwaitingSide::arm_deadline() {
     if (timeout_ns_ == 0 || armed_ns_ != 0) return;
     const std::int64_t oldest = window_.oldest_awaited_ns();
     if (oldest == std::numeric_limits<std::int64_t>::max()) return;
@@ -126,7 +126,7 @@ void Driver::arm_deadline() {
     loop_->set_deadline(armed_ns_);
 }
 
-void Driver::begin_measured() {
+void AwaitingSide::begin_measured() {
     measuring_ = true;
     measured_from_ = next_seq_;
     sent_ = 0;
@@ -136,7 +136,7 @@ void Driver::begin_measured() {
 }
 
 // Every measured call has ended (delivered or timed out): the interval closes.
-void Driver::finish() {
+void AwaitingSide::finish() {
     const std::vector<pid_t> workers = registry_.threads();
     const IntervalEdge end = close_interval(workers);
     measurement_ = measure_interval(start_, end, workers, delivered_ + timed_out_);
@@ -147,7 +147,7 @@ void Driver::finish() {
 
 // Every timed-out call is back too (after the interval closed): their
 // round trips and late results complete the figures.
-void Driver::complete_measurement() {
+void AwaitingSide::complete_measurement() {
     measurement_->latency = latency_;
     measurement_->same_cpu_calls = same_cpu_;
     measurement_->cpu_known_calls = cpu_known_;

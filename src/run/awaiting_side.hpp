@@ -25,7 +25,7 @@
 
 namespace handoff {
 
-class Driver final : public CallSink {
+class AwaitingSide final : public CallSink {
 public:
     // The window's slots: the in-flight count, twice that with a timeout
     // (spares for timed-out calls still held by the target; the loop and the
@@ -35,7 +35,7 @@ public:
     }
 
     // `progress` counts delivered calls (warm-up included) for the watchdog.
-    Driver(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress);
+    AwaitingSide(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress);
 
     void attach(Loop& loop, Target& target) {
         loop_ = &loop;
