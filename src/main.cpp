@@ -1,6 +1,7 @@
 // handoff: runs the chosen configurations and prints or writes the report.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -112,5 +113,14 @@ int main(int argc, char** argv) {
     }
     // The shell's convention for a run ended by a signal: 128 + its number.
     if (outcome.interrupted) return 128 + interrupt_signal();
+    // Every handoff row unavailable (a combination that cannot be built
+    // here): the run answered nothing, whatever the reference rows did.
+    const auto measured = [](const RowResult& row) {
+        return row.config.kind == RowKind::handoff && row.status == RowStatus::ok && !row.runs.empty();
+    };
+    if (status == exit_ok && std::none_of(report.rows.begin(), report.rows.end(), measured)) {
+        std::cerr << "handoff: no handoff row could be measured (see the reasons in the table)\n";
+        status = exit_failed_rows;
+    }
     return status;
 }

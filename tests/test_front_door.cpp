@@ -210,3 +210,21 @@ TEST(FrontDoor, TheWorkFuzzInputGivesOneEscapedLine) {
 }
 
 }  // namespace
+
+namespace handoff::testing_support {
+namespace {
+
+// A combination that can never run says so once, plainly (not as a failed
+// repetition), and a run whose every handoff row is like that exits 1.
+TEST(FrontDoor, ACombinationThatCanNeverRunIsSaidOnceAndMeasuresNothing) {
+    const Ran ran = run("--backend epoll --target dedicated --design native --count 100 --repeat 3 --no-floor");
+    EXPECT_EQ(ran.status, 1) << ran.err;
+    EXPECT_NE(ran.out.find("unavailable: epoll has no native worker: impl=native is for uv and asio"),
+              std::string::npos)
+        << ran.out;
+    EXPECT_EQ(ran.out.find("repetition 1 of 3"), std::string::npos) << ran.out;
+    EXPECT_NE(ran.err.find("no handoff row could be measured"), std::string::npos) << ran.err;
+}
+
+}  // namespace
+}  // namespace handoff::testing_support
