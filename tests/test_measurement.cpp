@@ -97,7 +97,7 @@ TEST(Measurement, CpuTotalHoldsABusyThreadOverAnIntervalShorterThanATick) {
     for (int i = 0; i < 20; ++i) {
         const IntervalEdge start = open_interval();
         spin_for_thread_cpu(500us);  // this thread is the "loop": busy too
-        const IntervalEdge end = close_interval({tid});
+        const IntervalEdge end = close_interval(start, {tid});
         const Measurement m = measure_interval(start, end, {tid}, 1);
         // Never below the parts: the parts are among the threads summed.
         EXPECT_GE(m.cpu_total_s, m.cpu_loop_s + m.cpu_worker_s - 1e-9);  // doubles of whole ns
@@ -125,7 +125,7 @@ TEST(Measurement, ABusyThreadWithNoRoleShowsInOther) {
     go = true;
     // The loop waits (sleeps) until the stranger has spun its 20 ms of CPU.
     while (thread_cpu_ns(tid).value_or(0) < 20'000'000) std::this_thread::sleep_for(1ms);
-    const IntervalEdge end = close_interval({});
+    const IntervalEdge end = close_interval(start, {});
     stop = true;
     stranger.join();
     const Measurement m = measure_interval(start, end, {}, 1);

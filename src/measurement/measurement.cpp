@@ -48,10 +48,10 @@ void read_switches(IntervalEdge& edge) {
     }
 }
 
-void read_loop_thread(IntervalEdge& edge) {
-    IntervalEdge::ThreadSample& loop = edge.threads[edge.loop_tid];
-    loop.cpu_ns = this_thread_cpu_ns();
-    loop.switches = this_thread_switches();
+std::vector<pid_t> thread_ids(const IntervalEdge& edge) {
+    std::vector<pid_t> tids;
+    for (const auto& [tid, sample] : edge.threads) tids.push_back(tid);
+    return tids;
 }
 
 ContextSwitches switches_between(const ContextSwitches& from, const ContextSwitches& to) {
@@ -62,17 +62,22 @@ constexpr double seconds(std::int64_t ns) { return double(ns) / 1e9; }
 
 }  // namespace
 
+// The order of the readings is the point. The wall clock's span encloses
+// every CPU clock's: at the start the wall is read first, at the end last, so
+// no thread can show more CPU than the wall allows, and a loop thread
+// preempted while it reads the edge shows as wall time. The slow readings
+// (the thread list, /proc's switch counters, getrusage) stay outside the
+// span: before it at the start, after it at the end.
 IntervalEdge open_interval() {
     IntervalEdge edge;
     edge.loop_tid = current_tid();
-    std::vector<pid_t> tids = list_threads();
-    std::erase(tids, edge.loop_tid);
-    // The slow counters first, outside the clocks' span; a thread that ends
-    // before its clock is read is simply not in the interval.
-    for (const pid_t tid : tids) {
+    for (const pid_t tid : list_threads()) {
+        if (tid == edge.loop_tid) continue;
+        // A thread that ends before its clock is read is simply not in the interval.
         if (const auto switches = thread_switches(tid)) edge.threads[tid].switches = *switches;
     }
-    // Then the clocks together, the loop thread's and the wall clock last.
+    const ContextSwitches loop_switches = this_thread_switches();
+    edge.wall_ns = monotonic_ns();
     for (auto it = edge.threads.begin(); it != edge.threads.end();) {
         if (const auto cpu = thread_cpu_ns(it->first)) {
             it->second.cpu_ns = *cpu;
@@ -82,20 +87,23 @@ IntervalEdge open_interval() {
         }
     }
     edge.process_cpu_ns = process_cpu_ns();
-    read_loop_thread(edge);
-    edge.wall_ns = monotonic_ns();
+    edge.threads[edge.loop_tid] = {this_thread_cpu_ns(), loop_switches};
     return edge;
 }
 
-IntervalEdge close_interval(const std::vector<pid_t>& workers) {
+IntervalEdge close_interval(const IntervalEdge& start, const std::vector<pid_t>& workers) {
     IntervalEdge edge;
-    edge.wall_ns = monotonic_ns();
     edge.loop_tid = current_tid();
-    read_loop_thread(edge);
-    // The workers first (their ids are known), then whoever else is there.
+    edge.threads[edge.loop_tid].cpu_ns = this_thread_cpu_ns();
+    // The workers first (their ids are known), then every thread of the start.
     read_cpu_clocks(edge, workers);
-    read_cpu_clocks(edge, list_threads());
+    read_cpu_clocks(edge, thread_ids(start));
     edge.process_cpu_ns = process_cpu_ns();
+    edge.wall_ns = monotonic_ns();
+    edge.threads[edge.loop_tid].switches = this_thread_switches();
+    // A thread born inside the interval is found now, just after the edge
+    // (listing the threads is slow): its clock counts from zero to here.
+    read_cpu_clocks(edge, list_threads());
     read_switches(edge);
     return edge;
 }

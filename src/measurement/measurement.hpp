@@ -73,8 +73,9 @@ struct IntervalEdge {
 // Called on the loop thread just before the first measured call is sent.
 IntervalEdge open_interval();
 // Called on the loop thread just after the last result was delivered;
-// `workers` are the threads that ran calls (the run's ThreadRegistry).
-IntervalEdge close_interval(const std::vector<pid_t>& workers);
+// `workers` are the threads that ran calls (the run's ThreadRegistry). The
+// wall clock's span encloses every CPU clock's (see measurement.cpp).
+IntervalEdge close_interval(const IntervalEdge& start, const std::vector<pid_t>& workers);
 
 // The figures between two edges (both taken on the same loop thread). A
 // thread absent at the start was created inside the interval and counts

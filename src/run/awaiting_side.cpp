@@ -138,7 +138,7 @@ void AwaitingSide::begin_measured() {
 // Every measured call has ended (delivered or timed out): the interval closes.
 void AwaitingSide::finish() {
     const std::vector<pid_t> workers = registry_.threads();
-    const IntervalEdge end = close_interval(workers);
+    const IntervalEdge end = close_interval(start_, workers);
     measurement_ = measure_interval(start_, end, workers, delivered_ + timed_out_);
     measurement_->failed_calls = failed_;
     measurement_->timed_out_calls = timed_out_;

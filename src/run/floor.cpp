@@ -223,7 +223,7 @@ std::string run_a(Shared& shared, std::uint64_t round_trips, int cpu_a, int cpu_
     for (std::uint64_t i = 0; i < round_trips; ++i) {
         if (!requester.trip()) return requester.error();
     }
-    const IntervalEdge end = close_interval({b_tid});
+    const IntervalEdge end = close_interval(start, {b_tid});
     out.measurement = measure_interval(start, end, {b_tid}, round_trips);
 
     // Latency pass: one timestamp per trip into a buffer (allocated before,

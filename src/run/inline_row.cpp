@@ -36,7 +36,7 @@ public:
         errors_ = failed_ = 0;
         const IntervalEdge start = open_interval();
         if (!calls(config_.calls, config_.warmup)) return false;
-        const IntervalEdge end = close_interval({});
+        const IntervalEdge end = close_interval(start, {});
         measurement_ = measure_interval(start, end, {}, config_.calls);
         measurement_->failed_calls = failed_;
         return true;
