@@ -124,38 +124,56 @@ std::chrono::milliseconds stall_limit(const Configuration& config, const RunLimi
     return limits.stall_timeout + 2 * work * config.inflight;
 }
 
-}  // namespace
-
-RowResult run_configuration(const Configuration& config, const RunLimits& limits) {
-    if (config.is_inline()) return run_inline_row(config, limits);
-    if (config.is_floor()) return run_floor_row(config);
-
-    RowResult row;
-    row.config = config;
-    const Backend* backend = find_backend(config.backend);
-    if (backend == nullptr) {
-        row.status = RowStatus::failed;
-        row.reason = fmt::format("no backend named '{}'", config.backend);
-        return row;
+// Why a row cannot be built here (not an error: the row says unavailable).
+std::optional<std::string> cannot_build(const Configuration& config, const Backend& backend) {
+    if (auto reason = backend_unavailable_reason(backend)) return reason;
+    if (config.target == TargetKind::dedicated) {
+        if (auto reason = design_unsupported_reason(backend, config.design)) return reason;
     }
-    return run_configuration(config, *backend, limits);
+    return placement_conflict(config);
 }
+
+// How the watchdog ended a run, if it did.
+struct Watch {
+    bool interrupted = false;  // by limits.stop_requested (a signal)
+    bool stalled = false;      // nothing delivered for the stall limit: a lost wake-up or call
+};
+
+// The watchdog, on the calling thread until the loop thread says it is done:
+// reports progress, passes a stop request on, and stops a run that delivers
+// nothing for `limit`.
+Watch watch(const RunLimits& limits, std::chrono::milliseconds limit, const std::atomic<std::uint64_t>& progress,
+            StopSwitch& stop_switch, std::mutex& done_mutex, std::condition_variable& done_cv, const bool& done) {
+    Watch result;
+    const auto tick = std::min<std::chrono::milliseconds>(limit, std::chrono::milliseconds(100));
+    std::unique_lock lock(done_mutex);
+    std::uint64_t seen = progress.load();
+    auto last_progress = std::chrono::steady_clock::now();
+    while (!done_cv.wait_for(lock, tick, [&] { return done; })) {
+        const std::uint64_t now_seen = progress.load();
+        const auto now = std::chrono::steady_clock::now();
+        if (limits.on_progress) limits.on_progress(now_seen);
+        if (limits.stop_requested != nullptr && limits.stop_requested->load() && !stop_switch.pulled()) {
+            result.interrupted = true;
+            stop_switch.pull();
+        }
+        if (now_seen != seen) {
+            seen = now_seen;
+            last_progress = now;
+        } else if (now - last_progress >= limit && !stop_switch.pulled()) {
+            result.stalled = true;
+            stop_switch.pull();
+        }
+    }
+    return result;
+}
+
+}  // namespace
 
 RowResult run_configuration(const Configuration& config, const Backend& backend, const RunLimits& limits) {
     RowResult row;
     row.config = config;
-    if (auto reason = backend_unavailable_reason(backend)) {
-        row.status = RowStatus::unavailable;
-        row.reason = *reason;
-        return row;
-    }
-    if (auto reason = config.target == TargetKind::dedicated ? design_unsupported_reason(backend, config.design)
-                                                             : std::nullopt) {
-        row.status = RowStatus::unavailable;
-        row.reason = *reason;
-        return row;
-    }
-    if (auto reason = placement_conflict(config)) {
+    if (auto reason = cannot_build(config, backend)) {
         row.status = RowStatus::unavailable;
         row.reason = *reason;
         return row;
@@ -175,32 +193,8 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         done = true;
         done_cv.notify_one();
     });
-
-    // The watchdog: a run that delivers nothing for the stall limit has lost
-    // a wake-up (or a call); stop it and report what was outstanding.
     const auto limit = stall_limit(config, limits);
-    const auto tick = std::min<std::chrono::milliseconds>(limit, std::chrono::milliseconds(100));
-    bool interrupted = false;  // stopped by limits.stop_requested, not by the watchdog
-    {
-        std::unique_lock lock(done_mutex);
-        std::uint64_t seen = progress.load();
-        auto last_progress = std::chrono::steady_clock::now();
-        while (!done_cv.wait_for(lock, tick, [&] { return done; })) {
-            const std::uint64_t now_seen = progress.load();
-            const auto now = std::chrono::steady_clock::now();
-            if (limits.on_progress) limits.on_progress(now_seen);
-            if (limits.stop_requested != nullptr && limits.stop_requested->load() && !stop_switch.pulled()) {
-                interrupted = true;
-                stop_switch.pull();
-            }
-            if (now_seen != seen) {
-                seen = now_seen;
-                last_progress = now;
-            } else if (now - last_progress >= limit && !stop_switch.pulled()) {
-                stop_switch.pull();
-            }
-        }
-    }
+    const Watch watched = watch(limits, limit, progress, stop_switch, done_mutex, done_cv, done);
     loop_thread.join();
 
     row.mechanism = outcome.mechanism;
@@ -210,14 +204,29 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         row.reason = outcome.error;
     } else if (!outcome.error.empty()) {
         row.status = RowStatus::failed;
-        row.reason = interrupted            ? std::string("interrupted")
-                     : stop_switch.pulled() ? fmt::format("no result for {} ms, a lost wake-up or call: {}",
-                                                          limit.count(), outcome.error)
-                                            : outcome.error;
+        row.reason = watched.interrupted ? std::string("interrupted")
+                     : watched.stalled   ? fmt::format("no result for {} ms, a lost wake-up or call: {}",
+                                                       limit.count(), outcome.error)
+                                         : outcome.error;
     } else {
         row.runs.push_back(*outcome.measurement);
     }
     return row;
+}
+
+RowResult run_configuration(const Configuration& config, const RunLimits& limits) {
+    if (config.is_inline()) return run_inline_row(config, limits);
+    if (config.is_floor()) return run_floor_row(config);
+
+    RowResult row;
+    row.config = config;
+    const Backend* backend = find_backend(config.backend);
+    if (backend == nullptr) {
+        row.status = RowStatus::failed;
+        row.reason = fmt::format("no backend named '{}'", config.backend);
+        return row;
+    }
+    return run_configuration(config, *backend, limits);
 }
 
 }  // namespace handoff
