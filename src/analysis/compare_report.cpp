@@ -200,10 +200,10 @@ std::vector<std::string> warnings(const Comparison& c) {
 }
 
 const char* const legend =
-    "ratio = median of B / median of A of the figure per call (each repetition's figure / its calls); above 1: "
-    "B takes longer or uses more. samples: what the two-sided Mann-Whitney U test on wall per call compares, the "
-    "runs' medians (runs) or every repetition (reps); medians are of the same values. A row is significant when "
-    "its p, adjusted (Holm) for the rows tested together, is below alpha.";
+    "ratio = B / A of the figure per call, each side's the median over its runs of the figure each run printed (its "
+    "median repetition's; p99 pooled over its calls); above 1: B takes longer or uses more. samples: what the "
+    "two-sided Mann-Whitney U test on wall per call compares, each run's own figure (runs) or every repetition "
+    "(reps). A row is significant when its p, adjusted (Holm) for the rows tested together, is below alpha.";
 
 struct TableRow {
     std::vector<std::string> cells;
