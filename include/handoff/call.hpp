@@ -1,4 +1,7 @@
-// One packaged call and the status it ends in.
+// One packaged call, the status it ends in, and the CallRunner that runs it
+// on a worker: with the awaiting side (src/run/awaiting_side.cpp), a
+// backend's loop (backends/) and a worker (src/workers/), one of the four
+// places a call is read in from send to verified delivery.
 //
 // Calls live in the runner's fixed window (one per in-flight slot) and travel
 // between threads by pointer, so nothing is allocated per call. A call is owned
@@ -7,9 +10,14 @@
 // when the loop delivers it to its CallSink.
 #pragma once
 
+#include <sched.h>
+
 #include <atomic>
 #include <cstdint>
 #include <exception>
+
+#include "handoff/thread_registry.hpp"
+#include "handoff/work.hpp"
 
 namespace handoff {
 
@@ -87,5 +95,57 @@ public:
 protected:
     ~CallSink() = default;
 };
+
+// Runs a call on the current (worker) thread: notes the thread as a worker,
+// records the CPU it ran on, performs the work and stores the result or the
+// exception. Never throws. Every target runs calls through this.
+//
+// `cancellable` (runs with --timeout): each call first wins queued -> running
+// (Call::try_start); a call the loop cancelled first is left untouched and
+// not run — the target still hands it back as usual. Without it, no atomic
+// read-modify-write is paid per call.
+// Alone on its cache lines: every worker reads it on every call, and it
+// lives on the loop thread's stack, beside what the loop writes on every call
+// (a shared line would move between the CPUs on each call).
+class alignas(64) CallRunner {
+public:
+    CallRunner(Work work, ThreadRegistry& registry, bool cancellable = false)
+        : work_(work), registry_(&registry), cancellable_(cancellable) {}
+    void run(Call& call) const noexcept {
+        registry_->note_current_thread();
+        // Lost to a cancel: the loop gave up on the call while it was queued.
+        // Nothing of it is touched; it goes back as it came.
+        if (cancellable_ && !call.try_start()) return;
+        // The results are written together after the work: the loop may be
+        // polling this call's line (queue=inplace), and a store that finds the
+        // line taken back must fetch it again.
+        const int cpu = sched_getcpu();
+        // Saturates rather than wraps: 255 runs must not read as 0 or 1.
+        const std::uint8_t executions = std::uint8_t(call.executions + (call.executions != UINT8_MAX));
+        try {
+            const std::uint64_t result = work_.perform(call.arg);
+            call.worker_cpu = cpu;
+            call.result = result;
+            call.executions = executions;
+            call.status = CallStatus::ok;
+        } catch (...) {
+            call.worker_cpu = cpu;
+            call.error = std::current_exception();
+            call.executions = executions;
+            call.status = CallStatus::failed;
+        }
+    }
+    const Work& work() const { return work_; }
+    ThreadRegistry& registry() const { return *registry_; }
+
+private:
+    Work work_;
+    ThreadRegistry* registry_;
+    bool cancellable_;
+};
+
+// A target shutting down hands back a call it never started: status
+// cancelled, the work not run (loop-thread code sees it through deliver()).
+inline void mark_cancelled_at_shutdown(Call& call) noexcept { call.status = CallStatus::cancelled; }
 
 }  // namespace handoff

@@ -7,11 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "handoff/call.hpp"
 
 namespace handoff {
-
-class ThreadRegistry;
 
 struct Work {
     enum class Kind { none, sleep0, yield, spin, sleep, syscall };
@@ -60,34 +57,5 @@ std::uint64_t argument_for(std::uint64_t seq) noexcept;
 
 // Busy-waits until the calling thread has used `budget` of its own CPU time.
 void spin_for_thread_cpu(std::chrono::nanoseconds budget);
-
-// Runs a call on the current (worker) thread: notes the thread as a worker,
-// records the CPU it ran on, performs the work and stores the result or the
-// exception. Never throws. Every target runs calls through this.
-//
-// `cancellable` (runs with --timeout): each call first wins queued -> running
-// (Call::try_start); a call the loop cancelled first is left untouched and
-// not run — the target still hands it back as usual. Without it, no atomic
-// read-modify-write is paid per call.
-// Alone on its cache lines: every worker reads it on every call, and it
-// lives on the loop thread's stack, beside what the loop writes on every call
-// (a shared line would move between the CPUs on each call).
-class alignas(64) CallRunner {
-public:
-    CallRunner(Work work, ThreadRegistry& registry, bool cancellable = false)
-        : work_(work), registry_(&registry), cancellable_(cancellable) {}
-    void run(Call& call) const noexcept;
-    const Work& work() const { return work_; }
-    ThreadRegistry& registry() const { return *registry_; }
-
-private:
-    Work work_;
-    ThreadRegistry* registry_;
-    bool cancellable_;
-};
-
-// A target shutting down hands back a call it never started: status
-// cancelled, the work not run (loop-thread code sees it through deliver()).
-inline void mark_cancelled_at_shutdown(Call& call) noexcept { call.status = CallStatus::cancelled; }
 
 }  // namespace handoff

@@ -189,29 +189,4 @@ void spin_for_thread_cpu(std::chrono::nanoseconds budget) {
     }
 }
 
-void CallRunner::run(Call& call) const noexcept {
-    registry_->note_current_thread();
-    // Lost to a cancel: the loop gave up on the call while it was queued.
-    // Nothing of it is touched; it goes back as it came.
-    if (cancellable_ && !call.try_start()) return;
-    // The results are written together after the work: the loop may be
-    // polling this call's line (queue=inplace), and a store that finds the
-    // line taken back must fetch it again.
-    const int cpu = sched_getcpu();
-    // Saturates rather than wraps: 255 runs must not read as 0 or 1.
-    const std::uint8_t executions = std::uint8_t(call.executions + (call.executions != UINT8_MAX));
-    try {
-        const std::uint64_t result = work_.perform(call.arg);
-        call.worker_cpu = cpu;
-        call.result = result;
-        call.executions = executions;
-        call.status = CallStatus::ok;
-    } catch (...) {
-        call.worker_cpu = cpu;
-        call.error = std::current_exception();
-        call.executions = executions;
-        call.status = CallStatus::failed;
-    }
-}
-
 }  // namespace handoff
