@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,16 +17,6 @@ namespace handoff::report_detail {
 
 // Median of `values` (the mean of the middle two for an even count); NaN when empty.
 double median(std::vector<double> values);
-
-// The median over runs of one figure: a data member (&Measurement::wall_s), a
-// member function (&Measurement::cpu_other_s) or any callable on a Measurement.
-template <class Figure>
-double median_over(const std::vector<Measurement>& runs, Figure figure) {
-    std::vector<double> values;
-    values.reserve(runs.size());
-    for (const Measurement& run : runs) values.push_back(static_cast<double>(std::invoke(figure, run)));
-    return median(std::move(values));
-}
 
 // How a row's figure is made from its repetitions (the README's rule):
 enum class Aggregate {
