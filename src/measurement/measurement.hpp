@@ -45,6 +45,14 @@ struct Measurement {
     std::uint64_t timed_out_calls = 0;  // not back within --timeout: the awaiting side gave up
     std::uint64_t cancelled_calls = 0;  // timed out while queued, cancelled: never ran
     std::uint64_t late_results = 0;     // timed out while running: the result came back later, dropped
+    // Heap allocations made by any thread of the process inside the interval
+    // (the binary's allocation hook, summed at the edges); unknown when the
+    // hook cannot see them (a sanitizer owns malloc, or a foreign process).
+    std::uint64_t allocations = 0;
+    bool allocations_known = false;
+    // Open-loop rows (--rate): the rate asked, in calls per second (0: closed
+    // loop); latency is then measured from each call's intended send time.
+    double rate_asked = 0;
     // Empty when CpuTotal is exact; otherwise why it is not (a thread ended
     // inside the interval, so its CPU after the first edge cannot be read).
     std::string cpu_total_caveat;

@@ -30,6 +30,14 @@ Configuration Configuration::reference(RowKind kind, Configuration like) {
     return like;
 }
 
+std::string_view to_string(ArrivalKind kind) {
+    return kind == ArrivalKind::poisson ? "poisson" : "fixed";
+}
+
+std::string_view to_string(AwaitMode mode) {
+    return mode == AwaitMode::coroutine ? "coroutine" : "callback";
+}
+
 std::string_view to_string(RowStatus status) {
     switch (status) {
         case RowStatus::ok: return "ok";

@@ -14,6 +14,14 @@
 
 namespace handoff {
 
+// When calls are sent in open-loop mode: evenly spaced, or a Poisson process.
+enum class ArrivalKind { fixed, poisson };
+std::string_view to_string(ArrivalKind kind);
+
+// How the loop thread awaits a call.
+enum class AwaitMode { callback, coroutine };
+std::string_view to_string(AwaitMode mode);
+
 // What a row measures.
 enum class RowKind {
     handoff,  // a loop hands each call to a target and awaits it: what the lab is for
@@ -36,6 +44,17 @@ struct Configuration {
     std::uint32_t inflight = 1;
     Placement placement;      // where the loop and workers run (default: free)
     std::chrono::nanoseconds timeout{0};  // --timeout: give up on a call after this (0: never)
+    // Open-loop load (--rate): calls are sent at intended times drawn from
+    // the arrival process, not when the previous one returns; `inflight` is
+    // then the cap on outstanding calls. 0: closed loop (back to back).
+    double rate = 0;                   // calls per second asked
+    ArrivalKind arrival = ArrivalKind::fixed;
+    std::uint64_t seed = 1;            // the arrival process's (poisson)
+    // How the loop thread awaits each call (--await): a completion callback,
+    // or a C++20 coroutine resumed on the loop thread.
+    AwaitMode await_mode = AwaitMode::callback;
+
+    bool open_loop() const { return rate > 0; }
 
     bool is_inline() const { return kind == RowKind::inline_calls; }
     bool is_floor() const { return kind == RowKind::floor; }
