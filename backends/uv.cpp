@@ -7,6 +7,8 @@
 // spins or gates its wakes works through libuv's hooks around the poll (see
 // UvLoop). impl=native is the classic libuv way to talk to a dedicated worker:
 // a second uv loop on the worker thread, uv_async both ways (UvWorkerLoop).
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -388,8 +390,11 @@ public:
         // Referenced (the default), so it alone keeps uv_run from returning
         // until stop() or request_stop(); the hooks below are unreferenced.
         int rc = uv_async_init(&loop_, &wake_, on_wake);
-        // The deadline's timer: unreferenced, and costs nothing while stopped.
-        if (rc == 0) rc = init_hook(uv_timer_init(&loop_, &timer_), timer_);
+        // The deadline's timer: a timerfd watched by libuv, unreferenced, and
+        // costing nothing while disarmed (see set_deadline).
+        timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (timer_fd_ < 0) fail("timerfd_create", -errno);
+        if (rc == 0) rc = init_hook(uv_poll_init(&loop_, &timer_, timer_fd_), timer_);
         // Classic designs run libuv untouched: no hook costs them anything.
         if (rc == 0 && hooks_) {
             rc = init_hook(uv_prepare_init(&loop_, &prepare_), prepare_);
@@ -411,6 +416,7 @@ public:
         drain();
         close_all();
         drain();
+        ::close(timer_fd_);  // after libuv let go of its poll handle
     }
 
     void run() override {
@@ -466,22 +472,29 @@ public:
         return std::make_unique<UvPool>(loop_, sink_, *options.runner, options.window, std::move(mechanism));
     }
 
-    // uv timers count whole milliseconds from the loop's cached clock, which
-    // is CLOCK_MONOTONIC_COARSE (a tick behind): round up, refresh the clock
-    // first, and when the timer still fires early, start it again for the rest.
     // The prepare hook polls the inbox, and through it the poller.
     void set_poller(CompletionPoller* poller) override {
         if (!hooks_) throw Unsupported("this uv loop does not poll: a polled target needs a loop-spin");
         inbox_.attach(poller);
     }
 
+    // uv timers count whole milliseconds from a clock a tick behind: an
+    // open-loop run at 10k calls per second would send in bursts each
+    // millisecond. The deadline is a timerfd instead (nanoseconds, absolute
+    // CLOCK_MONOTONIC), watched by a uv_poll: a libuv program wanting finer
+    // timers does the same. One timerfd_settime per deadline.
     void set_deadline(std::int64_t deadline_ns) override {
         deadline_ns_ = deadline_ns;
+        itimerspec at{};
+        at.it_value = timespec{time_t(deadline_ns / 1'000'000'000), long(deadline_ns % 1'000'000'000)};
+        if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &at, nullptr) != 0) fail("timerfd_settime", -errno);
         if (deadline_ns == 0) {
-            uv_timer_stop(&timer_);
-            return;
+            if (timer_polled_) uv_poll_stop(&timer_);
+            timer_polled_ = false;
+        } else if (!timer_polled_) {
+            if (const int rc = uv_poll_start(&timer_, UV_READABLE, on_timer); rc != 0) fail("uv_poll_start", rc);
+            timer_polled_ = true;
         }
-        start_timer();
     }
 
     std::string wake_mechanism() const override { return gate_.gated() ? "uv_async, gated" : "uv_async"; }
@@ -566,16 +579,11 @@ private:
         loop.drain();
         if (loop.stop_requested_.load(std::memory_order_acquire)) uv_stop(&loop.loop_);
     }
-    void start_timer() {
-        uv_update_time(&loop_);
-        const std::int64_t left = std::max<std::int64_t>(0, deadline_ns_ - monotonic_ns());
-        uv_timer_start(&timer_, on_timer, std::uint64_t((left + 999'999) / 1'000'000), 0);
-    }
-
-    static void on_timer(uv_timer_t* handle) {
+    static void on_timer(uv_poll_t* handle, int, int) {
         UvLoop& loop = self(handle->loop->data);
-        if (loop.deadline_ns_ == 0) return;
-        if (monotonic_ns() < loop.deadline_ns_) return loop.start_timer();
+        std::uint64_t expirations = 0;
+        [[maybe_unused]] const ssize_t got = read(loop.timer_fd_, &expirations, sizeof expirations);
+        if (loop.deadline_ns_ == 0 || monotonic_ns() < loop.deadline_ns_) return;
         loop.deadline_ns_ = 0;  // before the call: the sink may set the next one
         loop.sink_.on_deadline();
     }
@@ -586,7 +594,9 @@ private:
     CallSink& sink_;
     uv_loop_t loop_{};
     uv_async_t wake_{};
-    uv_timer_t timer_{};
+    uv_poll_t timer_{};
+    int timer_fd_ = -1;
+    bool timer_polled_ = false;
     std::int64_t deadline_ns_ = 0;  // set_deadline's, 0 for none (loop thread only)
     uv_prepare_t prepare_{};  // hooks: set up only for designs that gate or spin
     uv_check_t check_{};

@@ -111,9 +111,9 @@ int main(int argc, char** argv) {
         }
         failures += !r.ok;
         std::cout << fmt::format("{:<32} {:>9} calls {:>7.1f} s  max round trip {:>9}  "
-                                 "segments {:>3}  bursts {:>6}  idle gaps {:>5}  {}\n",
+                                 "segments {:>3}  bursts {:>6}  idle gaps {:>5}  paced {:>5}  {}\n",
                                  combination.name(), r.calls, r.seconds, format_per_call(double(r.max_round_trip_ns) / 1e9),
-                                 r.segments, r.bursts, r.idle_gaps, r.ok ? "ok" : "FAILED: " + r.message)
+                                 r.segments, r.bursts, r.idle_gaps, r.paced_runs, r.ok ? "ok" : "FAILED: " + r.message)
                   << std::flush;
     }
     std::cout << fmt::format("stress: {} combinations ({} skipped), {} calls verified, {} failed, {:.1f} s; seed {}\n",

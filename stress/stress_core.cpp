@@ -300,8 +300,12 @@ public:
         free_.push_back(call.slot);
         monitor_.settled(call.slot);
         ++delivered_;
-        if (burst_left_ > 0) {
+        if (arrival_due_) {
+            send_arrivals(now);
+        } else if (burst_left_ > 0) {
             send(now);
+        } else if (paced_left_ > 0) {
+            // Paced: the next arrival is the timer's.
         } else if (free_.size() == segment_.window) {
             if (sent_ == segment_.calls) {
                 loop_->stop();
@@ -309,6 +313,18 @@ public:
                 gap();
             }
         }
+    }
+
+    // The paced gap's timer: the next arrival is due.
+    void on_deadline() override {
+        if (broken_) return;
+        if (std::this_thread::get_id() != loop_thread_) return fail("a deadline fired on a thread other than the loop thread");
+        monitor_.wake_delivered();
+        const std::int64_t now = monotonic_ns();
+        if (paced_left_ == 0) return fail("a deadline fired with no arrival due");
+        if (now < next_arrival_ns_) return arm_arrival();  // early: wait for the rest
+        arrival_due_ = true;
+        send_arrivals(now);
     }
 
     // After run(): the first failure, or "" when every call came back once.
@@ -335,6 +351,7 @@ public:
     std::int64_t max_round_trip_ns() const { return max_round_trip_ns_; }
     std::uint64_t bursts() const { return bursts_; }
     std::uint64_t idle_gaps() const { return idle_gaps_; }
+    std::uint64_t paced_runs() const { return paced_runs_; }
 
 private:
     bool check(Call& call) {
@@ -400,24 +417,66 @@ private:
         while (burst_left_ > 0 && !free_.empty()) send(now);
     }
 
+    // Open loop, as --rate sends: the next calls arrive one at a time on the
+    // loop's own deadline timer, whether or not the earlier ones are back;
+    // one that finds every slot busy goes out when a slot frees.
+    void start_paced() {
+        ++paced_runs_;
+        paced_left_ = std::min(log_uniform(random_, 1, 256), segment_.calls - sent_);
+        paced_gap_ns_ = std::int64_t(log_uniform(random_, 2'000, 200'000));
+        next_arrival_ns_ = monotonic_ns() + paced_gap_ns_;
+        try {
+            arm_arrival();
+        } catch (const Unsupported&) {  // a test double without a timer: idle gaps instead
+            no_timer_ = true;
+            paced_left_ = 0;
+            --paced_runs_;
+            monitor_.wake_delivered();
+            gap();
+        }
+    }
+
+    void arm_arrival() {
+        monitor_.wake_sent(next_arrival_ns_);  // the watchdog waits for the timer like for a wake
+        loop_->set_deadline(next_arrival_ns_);
+    }
+
+    // Sends the arrivals that are due while a slot is free; arms the next.
+    void send_arrivals(std::int64_t now) {
+        while (arrival_due_ && !free_.empty()) {
+            burst_left_ = 1;
+            send(now);
+            arrival_due_ = --paced_left_ > 0 && (next_arrival_ns_ += paced_gap_ns_) <= now;
+            if (paced_left_ > 0 && !arrival_due_) arm_arrival();
+        }
+        if (paced_left_ == 0 && free_.size() == segment_.window) {
+            if (sent_ == segment_.calls) {
+                loop_->stop();
+            } else {
+                gap();
+            }
+        }
+    }
+
     // Nothing outstanding: idle for a while, one way or another, then send
     // the next burst.
     void gap() {
         const unsigned kind = unsigned(uniform(random_, 0, 99));
         if (kind < 30) return start_burst();  // back to back
-        if (kind < 50) {
+        if (kind < 45) {
             // A short busy wait: the worker is caught spinning or parking.
             const std::int64_t until = monotonic_ns() + std::int64_t(uniform(random_, 1'000, 20'000));
             while (monotonic_ns() < until) {
             }
             return start_burst();
         }
-        if (kind < 65) {
+        if (kind < 57) {
             // The loop thread busy elsewhere: the worker goes to sleep, the
             // loop never gets to publish that it sleeps.
             std::this_thread::sleep_for(std::chrono::microseconds(log_uniform(random_, 50, 1000)));
             return start_burst();
         }
+        if (kind < 75 && !no_timer_) return start_paced();
         // Idle: back into the loop's own wait until another thread wakes it.
         pacer_.arm(*loop_, token_, std::chrono::microseconds(log_uniform(random_, 10, 2000)));
     }
@@ -442,6 +501,12 @@ private:
     std::uint64_t burst_left_ = 0;
     std::uint64_t bursts_ = 0;
     std::uint64_t idle_gaps_ = 0;
+    std::uint64_t paced_runs_ = 0;
+    std::uint64_t paced_left_ = 0;     // paced arrivals still to send
+    std::int64_t paced_gap_ns_ = 0;
+    std::int64_t next_arrival_ns_ = 0;
+    bool arrival_due_ = false;         // its time came while every slot was busy
+    bool no_timer_ = false;            // the loop has no deadline timer (a test double)
     std::int64_t max_round_trip_ns_ = 0;
     bool broken_ = false;
     std::string failure_;
@@ -499,6 +564,7 @@ SegmentOutcome run_segment(const Combination& combination, const Design* design,
     result.max_round_trip_ns = std::max(result.max_round_trip_ns, sink.max_round_trip_ns());
     result.bursts += sink.bursts();
     result.idle_gaps += sink.idle_gaps();
+    result.paced_runs += sink.paced_runs();
     outcome.failure = sink.verdict();
     if (outcome.failure.empty()) {
         if (const std::string pin_error = assembly.registry().pin_error(); !pin_error.empty()) {

@@ -17,7 +17,9 @@
 //   - gaps after each burst: none, a short busy wait on the loop thread, a
 //     sleep on the loop thread (the worker goes idle, the loop does not wait),
 //     or an idle loop (it goes back into its own wait and is woken 10 us..2 ms
-//     later by another thread through Loop::complete, so both sides sleep).
+//     later by another thread through Loop::complete, so both sides sleep),
+//     or paced (open loop, as --rate: calls arrive one at a time on the
+//     loop's own deadline timer, 2..200 us apart, outstanding or not).
 //
 // A watchdog thread fails the combination if any call (or the idle loop's
 // wake) waits longer than the stall limit: the signature of a lost wake-up.
@@ -67,6 +69,7 @@ struct Result {
     std::uint64_t segments = 0;       // fresh loop + target each
     std::uint64_t bursts = 0;
     std::uint64_t idle_gaps = 0;      // gaps where the loop went back into its wait
+    std::uint64_t paced_runs = 0;     // open-loop stretches: calls sent on the loop's deadline timer
 };
 
 // Runs one combination to the end; never throws for a failure of the lab (the

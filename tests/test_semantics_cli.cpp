@@ -33,7 +33,16 @@ TEST(SemanticsCli, RejectsBadTimeoutsAndShares) {
              {"--work fail:-0.5", "--work"},
              {"--work sleep0+fail:", "--work"},
              {"--work slow:0.1", "--work"},
-             {"--work none+bogus", "--work"}}) {
+             {"--work none+bogus", "--work"},
+             {"--rate 0", "--rate"},
+             {"--rate -5", "--rate"},
+             {"--rate fast", "--rate"},
+             {"--rate 10q", "--rate"},
+             {"--rate 2G", "--rate"},
+             {"--arrival poisson", "--arrival"},
+             {"--seed 3", "--seed"},
+             {"--rate 1k --arrival bursty", "--arrival"},
+             {"--rate 1k --seed x", "--seed"}}) {
         const Ran ran = run(args);
         EXPECT_EQ(ran.status, 2) << args << ": " << ran.err;
         EXPECT_EQ(std::count(ran.err.begin(), ran.err.end(), '\n'), 1) << args << ": " << ran.err;

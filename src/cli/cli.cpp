@@ -147,11 +147,13 @@ std::uint64_t parse_count(std::string_view option, const std::string& text, std:
 struct Typed {
     std::string count = "250000", repeat = "5", work = "sleep0", backends = "all", target = "all", threads = "4";
     std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep, timeout;
+    std::string rate, arrival = "fixed", seed = "1";
     std::vector<std::string> designs;
     bool list = false, floor = false, no_floor = false;
     // Given at all: an empty value is still given (and refused where it must not be).
     bool format_given = false, output_given = false, placement_given = false, pin_given = false, sweep_given = false,
-         timeout_given = false, warmup_given = false;
+         timeout_given = false, warmup_given = false, rate_given = false, arrival_given = false,
+         seed_given = false;
 };
 
 void define_options(CLI::App& app, Typed& t) {
@@ -176,6 +178,11 @@ void define_options(CLI::App& app, Typed& t) {
     app.add_flag("--floor", t.floor, "add the floor row (default when two CPUs are online)");
     app.add_flag("--no-floor", t.no_floor, "leave the floor row out");
     add_value(app, "--sweep", t.sweep, "designs", "every preset x placement same and split, sorted by wall/call");
+    add_value(app, "--rate", t.rate, "R",
+              "open loop: send calls at R per second (1k, 10000, 2.5M) at intended times, --inflight the cap on "
+              "outstanding calls; latency from each call's intended time (default: closed loop, back to back)");
+    add_value(app, "--arrival", t.arrival, "KIND", "with --rate: fixed (evenly spaced, default) | poisson");
+    add_value(app, "--seed", t.seed, "N", "with --rate --arrival poisson: the arrival process's seed (default 1)");
     add_value(app, "--timeout", t.timeout, "DUR",
               "give up on a call not back within DUR (timed out; cancelled if still queued); each row then runs "
               "twice, without and with it");
@@ -190,6 +197,9 @@ void note_given(const CLI::App& app, Typed& t) {
     t.sweep_given = given("--sweep");
     t.timeout_given = given("--timeout");
     t.warmup_given = given("--warmup");
+    t.rate_given = given("--rate");
+    t.arrival_given = given("--arrival");
+    t.seed_given = given("--seed");
 }
 
 // ---- Checking the combinations: options that each parse but not together.
@@ -198,6 +208,10 @@ void check_combinations(const Typed& t) {
     if (t.floor && t.no_floor) throw UsageError("--floor", "cannot be combined with --no-floor: give one of them");
     if (t.pin_given && t.placement_given) {
         throw UsageError("--pin", "cannot be combined with --placement: --pin places each thread itself");
+    }
+    if ((t.arrival_given || t.seed_given) && !t.rate_given) {
+        throw UsageError(t.arrival_given ? "--arrival" : "--seed",
+                         "shapes an open-loop run: give --rate R too (calls per second)");
     }
     if (t.sweep_given && !t.designs.empty()) throw UsageError("--sweep", "runs every preset: leave --design out");
     if (t.output_given) {
@@ -245,6 +259,28 @@ std::vector<TargetKind> parse_targets(const std::string& text) {
     throw UsageError("--target", fmt::format("{} is not allowed: expected dedicated, pool or all", quote(text)));
 }
 
+// Calls per second: a positive number, with k or M for thousands or millions.
+double parse_rate(const std::string& text) {
+    double value = 0;
+    const char* first = text.data();
+    const char* last = first + text.size();
+    const auto [end, ec] = std::from_chars(first, last, value);
+    const std::string_view suffix(end, std::size_t(last - end));
+    const double scale = suffix.empty() ? 1 : suffix == "k" ? 1e3 : suffix == "M" ? 1e6 : 0;
+    value *= scale;
+    if (text.empty() || ec != std::errc{} || scale == 0 || !(value >= 0.1) || value > 1e9) {
+        throw std::invalid_argument(fmt::format(
+            "{} is not allowed: expected calls per second from 0.1 to 1000M, like 10000, 2.5k or 1M", quote(text)));
+    }
+    return value;
+}
+
+ArrivalKind parse_arrival(const std::string& text) {
+    if (text == "fixed") return ArrivalKind::fixed;
+    if (text == "poisson") return ArrivalKind::poisson;
+    throw std::invalid_argument(fmt::format("{} is not allowed: expected fixed or poisson", quote(text)));
+}
+
 // The default warm-up of each repetition: enough to create lazy pool threads
 // and settle caches, never most of a short repetition.
 std::uint64_t default_warmup(std::uint64_t calls_per_repetition) {
@@ -263,8 +299,17 @@ Configuration base_configuration(const Typed& t, unsigned repeat) {
     base.work = parse_as("--work", [&] { return Work::parse(t.work); });
     base.threads = unsigned(parse_count("--threads", t.threads, 1, 1024));
     base.inflight = std::uint32_t(parse_count("--inflight", t.inflight, 1, 65536));
+    if (t.rate_given) {
+        base.rate = parse_as("--rate", [&] { return parse_rate(t.rate); });
+        base.arrival = parse_as("--arrival", [&] { return parse_arrival(t.arrival); });
+        base.seed = parse_count("--seed", t.seed, 0, UINT64_MAX);
+    }
     base.warmup = t.warmup_given ? parse_count("--warmup", t.warmup, 0, 1'000'000'000)
                                  : default_warmup(base.calls / repeat);
+    // Open loop: the warm-up runs at the rate too, so keep it to ~0.2 s.
+    if (base.open_loop() && !t.warmup_given) {
+        base.warmup = std::min(base.warmup, std::max<std::uint64_t>(10, std::uint64_t(base.rate * 0.2)));
+    }
     return base;
 }
 

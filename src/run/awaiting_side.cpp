@@ -1,5 +1,6 @@
 #include "run/awaiting_side.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -12,14 +13,18 @@ AwaitingSide::AwaitingSide(const Configuration& config, ThreadRegistry& registry
       registry_(registry),
       progress_(progress),
       timeout_ns_(config.timeout.count()),
-      window_(slots_for(config), config.work) {}
+      window_(slots_for(config), config.work) {
+    if (config.open_loop()) arrivals_.emplace(config.rate, config.arrival, config.seed);
+}
 
 void AwaitingSide::start() {
     if (config_.warmup == 0) {
         begin_measured();
     } else {
         phase_total_ = config_.warmup;
-        advance(timeout_ns_ != 0 ? monotonic_ns() : 0);
+        const std::int64_t now = timeout_ns_ != 0 || arrivals_ ? monotonic_ns() : 0;
+        if (arrivals_) arrivals_->restart(now);
+        advance(now);
     }
 }
 
@@ -30,14 +35,29 @@ void AwaitingSide::close() {
     outstanding_seqs_at_close_ = window_.describe_outstanding();
 }
 
+// The order is the point: the clock is read, the next call goes out, and
+// only then is the call that came back checked and recorded, while the
+// worker already runs the next one. The loop's bookkeeping is off the
+// round trip the row measures.
 void AwaitingSide::deliver(Call& call) {
-    const CallWindow::Outcome outcome = window_.settle(call);
-    if (broken_ || closing_) return;
+    using Taken = CallWindow::Taken;
     using Outcome = CallWindow::Outcome;
+    Call back;
+    const Taken taken = window_.take(call, back);
+    if (broken_ || closing_) {
+        window_.judge(back, taken);  // taken back, never answered
+        return;
+    }
+    // One clock read per call: it ends this call's round trip and (closed
+    // loop) starts the next one's.
+    const std::int64_t now = measuring_ || timeout_ns_ != 0 || arrivals_ ? monotonic_ns() : 0;
+    if (taken == Taken::awaited) send_ready(now);
+    const Outcome outcome = window_.judge(back, taken);
     if (outcome == Outcome::error || outcome == Outcome::shut_down) {
         // A wrong, duplicated or stray result: the run can no longer be
         // trusted (resending its slot could hand one call to two threads),
-        // so it ends here and the row reports the error, not figures.
+        // so it ends here and the row reports the error, not figures. A
+        // call already sent is handed back by the teardown.
         broken_ = true;
         loop_->stop();
         return;
@@ -48,24 +68,14 @@ void AwaitingSide::deliver(Call& call) {
         // A timed-out call came back: its slot is free for the next send.
         // Its round trip is known now, and is at least the timeout: it
         // goes into the latency like any call, so a stall is not hidden.
-        const std::int64_t now = monotonic_ns();
-        if (call.seq >= measured_from_) {
+        if (back.seq >= measured_from_) {
             late_ += outcome == Outcome::late;
-            record(call, now);
+            record(back, now);
         }
-        advance(now);
-        return;
-    }
-    // One clock read per call: it ends this call's round trip and starts
-    // the next one sent from the same slot.
-    std::int64_t now = 0;
-    if (measuring_) {
-        now = monotonic_ns();
-        record(call, now);
+    } else if (measuring_) {
+        record(back, now);
         ++delivered_;
         failed_ += outcome == Outcome::failed;
-    } else if (timeout_ns_ != 0) {
-        now = monotonic_ns();
     }
     advance(now);
 }
@@ -74,12 +84,12 @@ void AwaitingSide::on_deadline() {
     armed_ns_ = 0;
     if (broken_ || closing_) return;
     const std::int64_t now = monotonic_ns();
-    window_.expire(now - timeout_ns_, measured_from_, timed_out_, cancelled_);
+    if (timeout_ns_ != 0) window_.expire(now - timeout_ns_, measured_from_, timed_out_, cancelled_);
     advance(now);
 }
 
-// A measured call is back at `now`: its round trip, and where it ran
-// (unknown for a call handed back unrun).
+// A measured call is back at `now`: its round trip from the time it was
+// meant to go out, and where it ran (unknown for a call handed back unrun).
 void AwaitingSide::record(const Call& call, std::int64_t now) {
     latency_.record(now - call.sent_ns);
     if (call.worker_cpu >= 0) {
@@ -88,23 +98,42 @@ void AwaitingSide::record(const Call& call, std::int64_t now) {
     }
 }
 
-void AwaitingSide::send(std::int64_t now) {
-    Call* call = window_.prepare(next_seq_, now);
-    ++next_seq_;
-    ++sent_;
-    target_->submit(*call);
+// Whether another call of this phase may go out now: calls left, fewer than
+// `inflight` awaited, and a free slot (with every spare held by a timed-out
+// call, the next send waits for one to come back).
+bool AwaitingSide::can_send() const {
+    return sent_ < phase_total_ && window_.in_flight() < config_.inflight && window_.has_free_slot();
 }
 
-// Sends while fewer than `inflight` calls are awaited (and a slot is
-// free: with every spare held by a timed-out call, the next send waits
-// for one to come back); moves on when the phase is over; keeps the
-// earliest deadline armed.
-void AwaitingSide::advance(std::int64_t now) {
-    const std::uint64_t phase_total = phase_total_;
-    while (sent_ < phase_total && window_.in_flight() < config_.inflight && window_.abandoned() + window_.in_flight() < window_.slots()) {
-        send(measuring_ || timeout_ns_ != 0 ? (now != 0 ? now : monotonic_ns()) : 0);
+// Sends every call that may go out at `now`. Closed loop: as many as the
+// window allows, stamped `now`. Open loop: those whose intended time has
+// come, each stamped with its intended time, so a call held back by the
+// in-flight cap or by a late loop counts that wait in its latency.
+void AwaitingSide::send_ready(std::int64_t now) {
+    while (can_send()) {
+        std::int64_t sent_ns = now;
+        if (arrivals_) {
+            sent_ns = arrivals_->next_ns();
+            if (sent_ns > now) {
+                now = monotonic_ns();  // the loop may have spent time since `now`
+                if (sent_ns > now) return;
+            }
+            arrivals_->advance();
+        } else if (sent_ns == 0 && (measuring_ || timeout_ns_ != 0)) {
+            sent_ns = monotonic_ns();
+        }
+        Call* call = window_.prepare(next_seq_, sent_ns);
+        ++next_seq_;
+        ++sent_;
+        target_->submit(*call);
     }
-    if (sent_ == phase_total && window_.in_flight() == 0) {
+}
+
+// Sends what may go out; moves on when the phase is over; keeps the
+// earliest deadline armed (a timeout, or the next intended send).
+void AwaitingSide::advance(std::int64_t now) {
+    send_ready(now);
+    if (sent_ == phase_total_ && window_.in_flight() == 0) {
         if (!measuring_) return begin_measured();
         if (!measurement_) finish();
         // Timed-out calls still out: wait for each to come back, so the
@@ -118,11 +147,20 @@ void AwaitingSide::advance(std::int64_t now) {
     arm_deadline();
 }
 
+// One deadline at a time (Loop::set_deadline): the earliest of the oldest
+// awaited call's timeout and, open loop, the next intended send while the
+// cap lets it go. Armed again only when an earlier one is needed: a
+// deadline that fires with nothing due is harmless (on_deadline re-arms).
 void AwaitingSide::arm_deadline() {
-    if (timeout_ns_ == 0 || armed_ns_ != 0) return;
-    const std::int64_t oldest = window_.oldest_awaited_ns();
-    if (oldest == std::numeric_limits<std::int64_t>::max()) return;
-    armed_ns_ = oldest + timeout_ns_;
+    std::int64_t due = std::numeric_limits<std::int64_t>::max();
+    if (timeout_ns_ != 0) {
+        const std::int64_t oldest = window_.oldest_awaited_ns();
+        if (oldest != std::numeric_limits<std::int64_t>::max()) due = oldest + timeout_ns_;
+    }
+    if (arrivals_ && can_send()) due = std::min(due, arrivals_->next_ns());
+    if (due == std::numeric_limits<std::int64_t>::max()) return;
+    if (armed_ns_ != 0 && armed_ns_ <= due) return;
+    armed_ns_ = std::max<std::int64_t>(due, 1);
     loop_->set_deadline(armed_ns_);
 }
 
@@ -132,7 +170,9 @@ void AwaitingSide::begin_measured() {
     sent_ = 0;
     phase_total_ = config_.calls;
     start_ = open_interval();
-    advance(monotonic_ns());
+    const std::int64_t now = monotonic_ns();
+    if (arrivals_) arrivals_->restart(now);
+    advance(now);
 }
 
 // Every measured call has ended (delivered or timed out): the interval closes.
@@ -143,6 +183,7 @@ void AwaitingSide::finish() {
     measurement_->failed_calls = failed_;
     measurement_->timed_out_calls = timed_out_;
     measurement_->cancelled_calls = cancelled_;
+    measurement_->rate_asked = config_.rate;
 }
 
 // Every timed-out call is back too (after the interval closed): their

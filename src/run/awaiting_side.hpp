@@ -4,6 +4,12 @@
 // delivery reads here (send, deliver), in the backend's loop, in the worker
 // that runs it, and in handoff/call.hpp.
 //
+// Closed loop (the default) sends the next call when one comes back. Open
+// loop (--rate) sends each call at its intended time from the arrival
+// schedule, at most `inflight` outstanding (a call that cannot go out yet
+// waits, and the wait counts); either way a call's latency runs from the
+// time it was meant to go out, so a stall is never hidden.
+//
 // With a timeout, a call not back within it is given up on (timed out): it
 // stops counting as in flight, its slot stays held until the call comes back
 // (cancelled unrun, or with a late result), and the next call goes out from
@@ -20,6 +26,7 @@
 #include "handoff/thread_registry.hpp"
 #include "measurement/latency_histogram.hpp"
 #include "measurement/measurement.hpp"
+#include "run/arrival.hpp"
 #include "run/call_window.hpp"
 #include "run/configuration.hpp"
 
@@ -65,8 +72,9 @@ public:
 
 private:
     void record(const Call& call, std::int64_t now);
-    void send(std::int64_t now);
+    void send_ready(std::int64_t now);
     void advance(std::int64_t now);
+    bool can_send() const;
     void arm_deadline();
     void begin_measured();
     void finish();
@@ -76,6 +84,7 @@ private:
     ThreadRegistry& registry_;
     std::atomic<std::uint64_t>& progress_;
     const std::int64_t timeout_ns_;  // 0: calls never time out
+    std::optional<ArrivalSchedule> arrivals_;  // open loop only
     CallWindow window_;
     Loop* loop_ = nullptr;
     Target* target_ = nullptr;

@@ -87,41 +87,45 @@ bool CallWindow::check_result(const Call& call) {
     return false;
 }
 
-CallWindow::Outcome CallWindow::settle(Call& call) {
+CallWindow::Taken CallWindow::take(Call& call, Call& back) {
     if (call.slot >= calls_.size() || &calls_[call.slot] != &call) {
         error("a call that this run never sent was delivered");
-        return Outcome::error;
+        return Taken::error;
     }
     const std::uint32_t slot = call.slot;
-    switch (phase_[slot]) {
-        case Phase::free:
-            error(fmt::format("call {} was delivered twice", call.seq));
-            return Outcome::error;
-        case Phase::abandoned: {
-            phase_[slot] = Phase::free;
-            --abandoned_;
-            free_.push_back(slot);
-            if (call.was_cancelled() || call.status == CallStatus::cancelled) {
-                if ((call.status != CallStatus::pending && call.status != CallStatus::cancelled) || call.executions != 0) {
-                    error(fmt::format("call {} ran although it was cancelled", call.seq));
+    const Phase phase = phase_[slot];
+    if (phase == Phase::free) {
+        error(fmt::format("call {} was delivered twice", call.seq));
+        return Taken::error;
+    }
+    back = std::move(call);  // one line, already in this CPU's cache: the error moves, not copies
+    phase_[slot] = Phase::free;
+    (phase == Phase::awaited ? awaited_ : abandoned_) -= 1;
+    free_.push_back(slot);
+    return phase == Phase::awaited ? Taken::awaited : Taken::abandoned;
+}
+
+CallWindow::Outcome CallWindow::judge(Call& back, Taken taken) {
+    switch (taken) {
+        case Taken::error: return Outcome::error;
+        case Taken::abandoned:
+            if (back.was_cancelled() || back.status == CallStatus::cancelled) {
+                if ((back.status != CallStatus::pending && back.status != CallStatus::cancelled) || back.executions != 0) {
+                    error(fmt::format("call {} ran although it was cancelled", back.seq));
                     return Outcome::error;
                 }
                 return Outcome::reclaimed;
             }
-            return check_result(call) ? Outcome::late : Outcome::error;
-        }
-        case Phase::awaited: break;
+            return check_result(back) ? Outcome::late : Outcome::error;
+        case Taken::awaited: break;
     }
-    phase_[slot] = Phase::free;
-    --awaited_;
-    free_.push_back(slot);
-    if (call.status == CallStatus::cancelled) {
-        if (call.executions == 0) return Outcome::shut_down;
-        error(fmt::format("call {} was handed back as cancelled, but its work ran", call.seq));
+    if (back.status == CallStatus::cancelled) {
+        if (back.executions == 0) return Outcome::shut_down;
+        error(fmt::format("call {} was handed back as cancelled, but its work ran", back.seq));
         return Outcome::error;
     }
-    if (!check_result(call)) return Outcome::error;
-    return call.status == CallStatus::failed ? Outcome::failed : Outcome::ok;
+    if (!check_result(back)) return Outcome::error;
+    return back.status == CallStatus::failed ? Outcome::failed : Outcome::ok;
 }
 
 void CallWindow::expire(std::int64_t sent_by_ns, std::uint64_t measured_from, std::uint64_t& timed_out,

@@ -37,7 +37,20 @@ public:
         shut_down,  // an awaited call a target handed back unrun while shutting down
         error,      // wrong, duplicated or stray: first_error() says what
     };
-    Outcome settle(Call& call);
+    Outcome settle(Call& call) {
+        Call back;
+        return judge(back, take(call, back));
+    }
+
+    // settle() in two steps, so the loop can send the next call between
+    // them and check this one while the worker runs that one (the harness
+    // off the critical path). take() moves the call out of its slot into
+    // `back` and frees the slot (an awaited or abandoned one); judge() says
+    // how it ended. Nothing in between may touch `back`'s slot but a send.
+    enum class Taken { awaited, abandoned, error };
+    Taken take(Call& call, Call& back);
+    Outcome judge(Call& back, Taken taken);
+    bool has_free_slot() const { return !free_.empty(); }
 
     // Gives up on every awaited call sent at or before `sent_by_ns`: each
     // becomes abandoned and the loop tries to cancel it. Counts in `timed_out`

@@ -3,13 +3,19 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include <sys/prctl.h>
+
 #include <fmt/format.h>
 
 #include "base/placement.hpp"
+#include "handoff/clocks.hpp"
+#include "run/arrival.hpp"
 #include "handoff/work.hpp"
 #include "measurement/measurement.hpp"
 
@@ -28,17 +34,28 @@ public:
         : config_(config),
           limits_(limits),
           progress_(progress),
-          check_every_(config.work.duration.count() > 0 ? 1 : 64) {}
+          check_every_(config.work.duration.count() > 0 || config.open_loop() ? 1 : 64) {
+        if (config.open_loop()) arrivals_.emplace(config.rate, config.arrival, config.seed);
+    }
 
     // Warm-up, then the measured interval. False when stopped on the way.
     bool run() {
+        if (arrivals_) {
+            // As the handoff rows' loop thread: no timer slack on its sleeps.
+            prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+            arrivals_->restart(monotonic_ns());
+        }
         if (!calls(config_.warmup, 0)) return false;
         errors_ = failed_ = 0;
+        latency_ = LatencyHistogram{};
         const IntervalEdge start = open_interval();
+        if (arrivals_) arrivals_->restart(monotonic_ns());
         if (!calls(config_.calls, config_.warmup)) return false;
         const IntervalEdge end = close_interval(start, {});
         measurement_ = measure_interval(start, end, {}, config_.calls);
         measurement_->failed_calls = failed_;
+        measurement_->rate_asked = config_.rate;
+        if (arrivals_) measurement_->latency = latency_;
         return true;
     }
 
@@ -50,7 +67,21 @@ private:
     bool calls(std::uint64_t count, std::uint64_t done_before) {
         for (std::uint64_t seq = 0; seq < count; ++seq) {
             if (should_stop(done_before + seq)) return false;
+            if (!arrivals_) {
+                call(seq);
+                continue;
+            }
+            // Open loop: the call waits for its intended time (a sleep, as a
+            // loop waits for its next event), and its latency runs from then.
+            const std::int64_t intended = arrivals_->next_ns();
+            arrivals_->advance();
+            if (intended > monotonic_ns()) {
+                const timespec at{time_t(intended / 1'000'000'000), long(intended % 1'000'000'000)};
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
+                }
+            }
             call(seq);
+            latency_.record(monotonic_ns() - intended);
         }
         return true;
     }
@@ -82,6 +113,8 @@ private:
     std::uint64_t countdown_ = 1;
     std::uint64_t errors_ = 0;
     std::uint64_t failed_ = 0;
+    std::optional<ArrivalSchedule> arrivals_;  // open loop only
+    LatencyHistogram latency_;                 // open loop only: from each call's intended time
     std::optional<Measurement> measurement_;
 };
 

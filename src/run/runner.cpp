@@ -1,5 +1,7 @@
 #include "run/runner.hpp"
 
+#include <sys/prctl.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -66,6 +68,10 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
         outcome.error = "placement: " + *error;
         return outcome;
     }
+    // Open loop: the loop sleeps until the next intended send. Linux lets a
+    // timed sleep run late by the thread's timer slack (50 us by default), a
+    // whole gap at 10k calls per second: the loop thread asks for none.
+    if (config.open_loop()) prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     Assembly assembly({.backend = &backend,
                        .target = config.target,
                        .design = &config.design,
@@ -121,7 +127,9 @@ std::optional<std::string> placement_conflict(const Configuration& config) {
 // for the slowest honest call (the whole window queued behind one worker).
 std::chrono::milliseconds stall_limit(const Configuration& config, const RunLimits& limits) {
     const auto work = std::chrono::duration_cast<std::chrono::milliseconds>(config.work.longest());
-    return limits.stall_timeout + 2 * work * config.inflight;
+    // Open loop: nothing is sent for a gap, and a Poisson gap can be many times the mean.
+    const auto gap = std::chrono::milliseconds(config.open_loop() ? std::int64_t(20'000 / config.rate) : 0);
+    return limits.stall_timeout + 2 * work * config.inflight + gap;
 }
 
 // Why a row cannot be built here (not an error: the row says unavailable).
