@@ -48,10 +48,12 @@ void AwaitingSide::deliver(Call& call) {
         window_.judge(back, taken);  // taken back, never answered
         return;
     }
-    // One clock read per call: it ends this call's round trip and (closed
-    // loop) starts the next one's.
-    const std::int64_t now = measuring_ || timeout_ns_ != 0 || arrivals_ ? monotonic_ns() : 0;
-    if (taken == Taken::awaited) send_ready(now);
+    // One clock read per call, after the next call went out: it ends this
+    // call's round trip and (closed loop) stamps the next one's start.
+    // Open loop reads it first: it says which arrivals are due.
+    std::int64_t now = arrivals_ ? monotonic_ns() : 0;
+    if (taken == Taken::awaited) now = send_ready(now);
+    if (now == 0 && (measuring_ || timeout_ns_ != 0)) now = monotonic_ns();
     const Outcome outcome = window_.judge(back, taken);
     if (outcome == Outcome::error || outcome == Outcome::shut_down) {
         // A wrong, duplicated or stray result: the run can no longer be
@@ -106,27 +108,33 @@ bool AwaitingSide::can_send() const {
 }
 
 // Sends every call that may go out at `now`. Closed loop: as many as the
-// window allows, stamped `now`. Open loop: those whose intended time has
-// come, each stamped with its intended time, so a call held back by the
-// in-flight cap or by a late loop counts that wait in its latency.
-void AwaitingSide::send_ready(std::int64_t now) {
+// window allows, stamped once they have gone with one clock read, which it
+// returns (`now` when nothing was sent). Open loop: those whose intended
+// time has come, each stamped with its intended time, so a call held back
+// by the in-flight cap or by a late loop counts that wait in its latency.
+std::int64_t AwaitingSide::send_ready(std::int64_t now) {
+    bool unstamped = false;
     while (can_send()) {
-        std::int64_t sent_ns = now;
+        std::int64_t intended = 0;
         if (arrivals_) {
-            sent_ns = arrivals_->next_ns();
-            if (sent_ns > now) {
+            intended = arrivals_->next_ns();
+            if (intended > now) {
                 now = monotonic_ns();  // the loop may have spent time since `now`
-                if (sent_ns > now) return;
+                if (intended > now) break;
             }
             arrivals_->advance();
-        } else if (sent_ns == 0 && (measuring_ || timeout_ns_ != 0)) {
-            sent_ns = monotonic_ns();
         }
-        Call* call = window_.prepare(next_seq_, sent_ns);
+        Call* call = window_.prepare(next_seq_, intended);
         ++next_seq_;
         ++sent_;
         target_->submit(*call);
+        unstamped = intended == 0;
     }
+    if (unstamped) {
+        if (measuring_ || timeout_ns_ != 0) now = monotonic_ns();
+        window_.stamp_sent(now);
+    }
+    return now;
 }
 
 // Sends what may go out; moves on when the phase is over; keeps the

@@ -72,7 +72,7 @@ public:
 
 private:
     void record(const Call& call, std::int64_t now);
-    void send_ready(std::int64_t now);
+    std::int64_t send_ready(std::int64_t now);
     void advance(std::int64_t now);
     bool can_send() const;
     void arm_deadline();

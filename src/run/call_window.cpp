@@ -11,20 +11,23 @@
 namespace handoff {
 
 CallWindow::CallWindow(std::uint32_t slots, const Work& work)
-    : work_(work), calls_(slots), phase_(slots, Phase::free) {
+    : work_(work), calls_(slots), phase_(slots, Phase::free), sent_ns_(slots, 0) {
     free_.reserve(slots);
+    unstamped_.reserve(slots);
     for (std::uint32_t i = slots; i-- > 0;) {
         calls_[i].slot = i;
         free_.push_back(i);  // slot 0 on top
     }
 }
 
-Call* CallWindow::prepare(std::uint64_t seq, std::int64_t now_ns) {
+Call* CallWindow::prepare(std::uint64_t seq, std::int64_t sent_ns) {
     if (free_.empty()) return nullptr;
     const std::uint32_t slot = free_.back();
     free_.pop_back();
     phase_[slot] = Phase::awaited;
     ++awaited_;
+    sent_ns_[slot] = sent_ns;
+    if (sent_ns == 0) unstamped_.push_back(slot);
     // Everything computed first, then written in one burst: the call's line
     // may be polled by a worker on another CPU (queue=inplace), and each
     // store that finds the line taken back must fetch it again.
@@ -33,7 +36,6 @@ Call* CallWindow::prepare(std::uint64_t seq, std::int64_t now_ns) {
     Call& call = calls_[slot];
     if (call.error) call.error = nullptr;  // a store only when it held one
     call.seq = seq;
-    call.sent_ns = now_ns;
     call.arg = arg;
     call.result = 0;
     call.status = CallStatus::pending;
@@ -99,6 +101,7 @@ CallWindow::Taken CallWindow::take(Call& call, Call& back) {
         return Taken::error;
     }
     back = std::move(call);  // one line, already in this CPU's cache: the error moves, not copies
+    back.sent_ns = sent_ns_[slot];
     phase_[slot] = Phase::free;
     (phase == Phase::awaited ? awaited_ : abandoned_) -= 1;
     free_.push_back(slot);
@@ -131,7 +134,7 @@ CallWindow::Outcome CallWindow::judge(Call& back, Taken taken) {
 void CallWindow::expire(std::int64_t sent_by_ns, std::uint64_t measured_from, std::uint64_t& timed_out,
                         std::uint64_t& cancelled) {
     for (std::uint32_t slot = 0; slot < calls_.size(); ++slot) {
-        if (phase_[slot] != Phase::awaited || calls_[slot].sent_ns > sent_by_ns) continue;
+        if (phase_[slot] != Phase::awaited || sent_ns_[slot] > sent_by_ns) continue;
         phase_[slot] = Phase::abandoned;
         --awaited_;
         ++abandoned_;
@@ -146,7 +149,7 @@ void CallWindow::expire(std::int64_t sent_by_ns, std::uint64_t measured_from, st
 std::int64_t CallWindow::oldest_awaited_ns() const {
     std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
     for (std::uint32_t slot = 0; slot < calls_.size(); ++slot) {
-        if (phase_[slot] == Phase::awaited && calls_[slot].sent_ns < oldest) oldest = calls_[slot].sent_ns;
+        if (phase_[slot] == Phase::awaited && sent_ns_[slot] < oldest) oldest = sent_ns_[slot];
     }
     return oldest;
 }

@@ -24,9 +24,17 @@ public:
     // `slots` >= 1; `work` says which calls must fail (fail:P).
     CallWindow(std::uint32_t slots, const Work& work);
 
-    // Takes a free slot for call number `seq`, sent at `now_ns`
+    // Takes a free slot for call number `seq`, sent at `sent_ns`
     // (CLOCK_MONOTONIC): nullptr when every slot is awaited or abandoned.
-    Call* prepare(std::uint64_t seq, std::int64_t now_ns);
+    // The send time is the window's, not written into the call's line: with
+    // `sent_ns` 0 it is stamped after the call has gone (stamp_sent), so the
+    // clock read is not between a result and the next send.
+    Call* prepare(std::uint64_t seq, std::int64_t sent_ns);
+    // Stamps the calls prepared with no send time since the last stamp.
+    void stamp_sent(std::int64_t now_ns) {
+        for (const std::uint32_t slot : unstamped_) sent_ns_[slot] = now_ns;
+        unstamped_.clear();
+    }
 
     // How a delivered call ended.
     enum class Outcome {
@@ -45,8 +53,8 @@ public:
     // settle() in two steps, so the loop can send the next call between
     // them and check this one while the worker runs that one (the harness
     // off the critical path). take() moves the call out of its slot into
-    // `back` and frees the slot (an awaited or abandoned one); judge() says
-    // how it ended. Nothing in between may touch `back`'s slot but a send.
+    // `back` (with its send time in back.sent_ns) and frees the slot (an
+    // awaited or abandoned one); judge() says how it ended. Nothing in between may touch `back`'s slot but a send.
     enum class Taken { awaited, abandoned, error };
     Taken take(Call& call, Call& back);
     Outcome judge(Call& back, Taken taken);
@@ -78,6 +86,8 @@ private:
     const Work& work_;
     std::vector<Call> calls_;
     std::vector<Phase> phase_;
+    std::vector<std::int64_t> sent_ns_;     // per slot: when its call was sent
+    std::vector<std::uint32_t> unstamped_;  // prepared, not stamped yet
     std::vector<std::uint32_t> free_;  // a stack: the slot just freed is reused first
     std::uint32_t awaited_ = 0;
     std::uint32_t abandoned_ = 0;
