@@ -33,6 +33,7 @@ Examples:
   handoff --work none --target dedicated --design futex-gated --design spin-park:2us --placement same,split
   handoff --design wait=spin-park:5us,wake=gated,queue=spsc --inflight 16
   handoff --sweep designs --backend epoll --count 100000 --work none
+  handoff --rate 10k --arrival poisson --inflight 16 --count 50000   calls arriving at 10,000 a second
   handoff --pin loop=0,worker=1,pool=1          (pool CPUs: 1, 0-1 or 0+2)
   handoff compare old.json new.json --fail-above 1.2   ratios of medians, Mann-Whitney U
   handoff plot run.json -o run.svg              wall and CPU per call, latency percentiles
