@@ -44,8 +44,8 @@ struct alignas(64) Call {
     std::uint64_t arg = 0;     // the argument the result is derived from
     std::uint64_t result = 0;  // written by the thread that ran the work
     std::int64_t sent_ns = 0;  // CLOCK_MONOTONIC when the loop sent it
-    std::int32_t loop_cpu = -1;    // sched_getcpu() on the loop thread when sent
-    std::int32_t worker_cpu = -1;  // sched_getcpu() on the thread that ran it
+    std::int32_t loop_cpu = -1;    // sched_getcpu() on the loop thread when sent; -1: not sampled
+    std::int32_t worker_cpu = -1;  // sched_getcpu() on the thread that ran it (sampled calls)
     std::uint32_t slot = 0;    // index in the window: targets may keep per-slot state
     CallStatus status = CallStatus::pending;
     // A CallState, accessed through std::atomic_ref (so Call stays copyable):
@@ -119,7 +119,8 @@ public:
         // The results are written together after the work: the loop may be
         // polling this call's line (queue=inplace), and a store that finds the
         // line taken back must fetch it again.
-        const int cpu = sched_getcpu();
+        // Where it ran, for the calls the loop samples (it noted its own CPU).
+        const int cpu = call.loop_cpu >= 0 ? sched_getcpu() : -1;
         // Saturates rather than wraps: 255 runs must not read as 0 or 1.
         const std::uint8_t executions = std::uint8_t(call.executions + (call.executions != UINT8_MAX));
         try {

@@ -20,19 +20,19 @@ CallWindow::CallWindow(std::uint32_t slots, const Work& work)
     }
 }
 
-Call* CallWindow::prepare(std::uint64_t seq, std::int64_t sent_ns) {
+Call* CallWindow::prepare(std::uint64_t seq, std::int64_t sent_ns, bool sampled) {
     if (free_.empty()) return nullptr;
     const std::uint32_t slot = free_.back();
     free_.pop_back();
     phase_[slot] = Phase::awaited;
     ++awaited_;
-    sent_ns_[slot] = sent_ns;
-    if (sent_ns == 0) unstamped_.push_back(slot);
+    sent_ns_[slot] = sampled ? sent_ns : -1;
+    if (sampled && sent_ns == 0) unstamped_.push_back(slot);
     // Everything computed first, then written in one burst: the call's line
     // may be polled by a worker on another CPU (queue=inplace), and each
     // store that finds the line taken back must fetch it again.
     const std::uint64_t arg = argument_for(seq);
-    const int loop_cpu = sched_getcpu();
+    const int loop_cpu = sampled ? sched_getcpu() : -1;
     Call& call = calls_[slot];
     if (call.error) call.error = nullptr;  // a store only when it held one
     call.seq = seq;

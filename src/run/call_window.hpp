@@ -29,7 +29,9 @@ public:
     // The send time is the window's, not written into the call's line: with
     // `sent_ns` 0 it is stamped after the call has gone (stamp_sent), so the
     // clock read is not between a result and the next send.
-    Call* prepare(std::uint64_t seq, std::int64_t sent_ns);
+    // An unsampled call (`sampled` false) gets no send time and no loop CPU:
+    // its round trip and where it ran are not recorded (see AwaitingSide).
+    Call* prepare(std::uint64_t seq, std::int64_t sent_ns, bool sampled = true);
     // Stamps the calls prepared with no send time since the last stamp.
     void stamp_sent(std::int64_t now_ns) {
         for (const std::uint32_t slot : unstamped_) sent_ns_[slot] = now_ns;
