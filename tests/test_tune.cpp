@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 
+#include "analysis/plot.hpp"
 #include "analysis/result_file.hpp"
 #include "analysis/tune_pareto.hpp"
 #include "analysis/tune_report.hpp"
@@ -336,6 +337,53 @@ TEST(TuneSearch, CandidatesAreValidDistinctDesigns) {
     EXPECT_TRUE(candidates.back().reference);
 }
 
+// ---- The result file and the picture ------------------------------------------
+
+std::string result_json_without_tune() { return R"({"schema": "handoff/1", "results": []})"; }
+
+TEST(TuneReport, TheTuneObjectReadsBackAndDrawsEachRecommendation) {
+    Synthetic s = thirty();
+    s.candidates[0].spec = "inplace,\"quoted'";  // what a file could hold: drawn, never run
+    SearchOptions options = s.options(60);
+    options.limits.cpu_budget_cores = 0.01;  // none meets it
+    Configuration base;
+    base.backend = "epoll";
+    base.work = Work::parse("none");
+    const SearchOutcome outcome = successive_halving(s.candidates, options, s.measure());
+    const TuneSummary summary = summarize_tune(s.candidates, outcome, base, options);
+
+    std::ostringstream table;
+    write_tune_table(table, summary);
+    std::istringstream lines(table.str());
+    for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 120u) << line;
+    EXPECT_NE(table.str().find("lowest CPU:                            --design cheapest\n"), std::string::npos)
+        << table.str();
+    EXPECT_NE(table.str().find("lowest p99 within --cpu-budget 0.01:   none\n"), std::string::npos) << table.str();
+
+    const std::string text = tune_result_json(Report{}, summary);
+    EXPECT_EQ(parse_result_text(text, "tune.json").rows.size(), 0u);  // a result file like any other
+    const auto back = parse_tune_summary(text, "tune.json");
+    ASSERT_TRUE(back.has_value());
+    ASSERT_EQ(back->candidates.size(), s.candidates.size());
+    EXPECT_EQ(back->candidates[0].design, s.candidates[0].spec);
+    EXPECT_EQ(back->candidates[28].point.cores, 0.05);
+    ASSERT_EQ(back->recommendations.size(), 3u);
+    EXPECT_EQ(back->recommendations[1].design, "cheapest");
+    EXPECT_FALSE(back->recommendations[2].design.has_value());
+    EXPECT_NE(back->recommendations[2].note.find("no candidate within --cpu-budget 0.01"), std::string::npos);
+    EXPECT_EQ(parse_tune_summary(result_json_without_tune(), "run.json"), std::nullopt);
+    EXPECT_THROW(parse_tune_summary(R"({"schema": "handoff/1", "tune": {"candidates": 3}})", "bad.json"),
+                 ResultFileError);
+
+    ResultFile file;
+    file.name = "tune.json";
+    const std::string script = tune_gnuplot_script(file, *back, "o.svg", PlotTerminal::svg);
+    EXPECT_NE(script.find(R"('(1) inplace,"quoted''')"), std::string::npos) << script;
+    EXPECT_NE(script.find("'(2) cheapest'"), std::string::npos) << script;
+    EXPECT_NE(script.find("'lowest p99 within --cpu-budget 0.01: none'"), std::string::npos) << script;
+    EXPECT_NE(script.find(R"("inplace,'quoted'")"), std::string::npos) << "a data label keeps no double quote";
+}
+
 // ---- The real binary ------------------------------------------------------------
 
 using test_support::Ran;
@@ -382,7 +430,7 @@ TEST(TuneCommand, ATinySearchEndToEnd) {
     EXPECT_TRUE(has(ran.out, "Pareto frontier")) << ran.out;
     EXPECT_TRUE(has(ran.out, "lowest p99:")) << ran.out;
     EXPECT_TRUE(has(ran.out, "lowest CPU:")) << ran.out;
-    EXPECT_TRUE(has(ran.out, "lowest p99 within --cpu-budget 0.001: none\n      no candidate within")) << ran.out;
+    EXPECT_TRUE(has(ran.out, "lowest p99 within --cpu-budget 0.001:  none\n      no candidate within")) << ran.out;
     std::istringstream lines(ran.out);
     for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 120u) << line;
 
@@ -405,6 +453,11 @@ TEST(TuneCommand, ATinySearchEndToEnd) {
     }
     const Ran compared = run("compare " + file + " " + file);
     EXPECT_EQ(compared.status, 0) << compared.err;
+    const std::string svg = file + ".svg";
+    const Ran plotted = run("plot " + file + " -o " + svg);
+    EXPECT_EQ(plotted.status, 0) << plotted.err;
+    EXPECT_NE(test_support::slurp(svg).find("Recommended (--design)"), std::string::npos);
+    std::remove(svg.c_str());
     std::remove(file.c_str());
 }
 

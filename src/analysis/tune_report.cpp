@@ -412,16 +412,16 @@ void write_tune_table(std::ostream& out, const TuneSummary& s) {
     out << "\nRecommendations (search: its last round, interleaved with the others; confirm: re-run alone):\n";
     for (const TuneSummary::Choice& c : s.recommendations) {
         if (!c.design) {
-            out << fmt::format("  {:<36} none\n      {}\n", c.label + ":", c.note);
+            out << fmt::format("  {:<38} none\n      {}\n", c.label + ":", c.note);
             continue;
         }
         const auto same = std::find_if(s.recommendations.begin(), s.recommendations.end(),
                                        [&](const TuneSummary::Choice& other) { return other.design == c.design; });
         if (&*same != &c) {
-            out << fmt::format("  {:<36} --design {}  (as for {})\n", c.label + ":", *c.design, same->label);
+            out << fmt::format("  {:<38} --design {}  (as for {})\n", c.label + ":", *c.design, same->label);
             continue;
         }
-        out << fmt::format("  {:<36} --design {}\n", c.label + ":", *c.design);
+        out << fmt::format("  {:<38} --design {}\n", c.label + ":", *c.design);
         out << fmt::format("      search   {}  {} calls x{}\n", figures_text(c.search), c.search_calls,
                            c.search_repeat);
         if (c.confirm) {
