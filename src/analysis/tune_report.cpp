@@ -369,8 +369,11 @@ std::string also_line(const std::vector<std::string>& names) {
 void write_tune_table(std::ostream& out, const TuneSummary& s) {
     out << fmt::format("handoff tune: {} dedicated, work {}, {}, placement {}\n", s.backend, s.work, load_text(s),
                        s.placement);
+    // Interrupted before their turn is not "could not run".
     std::size_t unavailable = 0;
-    for (const TuneSummary::Candidate& c : s.candidates) unavailable += c.round_reached > 0 && c.status != "ok";
+    for (const TuneSummary::Candidate& c : s.candidates) {
+        unavailable += c.round_reached > 0 && c.status != "ok" && !c.status.starts_with("interrupted");
+    }
     std::vector<std::string> sizes;
     for (const TuneSummary::Round& r : s.rounds) sizes.push_back(std::to_string(r.candidates));
     out << fmt::format("{} candidates ({} could not run), {} round{}: {} candidates; budget {}, took {}{}\n",
@@ -380,8 +383,11 @@ void write_tune_table(std::ostream& out, const TuneSummary& s) {
     for (const TuneSummary::Round& r : s.rounds) {
         const std::string calls = r.calls_min == r.calls_max ? std::to_string(r.calls_min)
                                                              : fmt::format("{}-{}", r.calls_min, r.calls_max);
-        const std::string cut =
-            r.fewest_repeats < r.repeat ? fmt::format(" (cut at its time limit: some ran {})", r.fewest_repeats) : "";
+        const bool stopped_here = s.interrupted && &r == &s.rounds.back();
+        const std::string cut = stopped_here ? " (interrupted)"
+                                : r.fewest_repeats < r.repeat
+                                    ? fmt::format(" (cut at its time limit: some ran {})", r.fewest_repeats)
+                                    : "";
         out << fmt::format("  round {}: {} candidates, {} calls each in {} interleaved repetitions{}, {}\n", r.round,
                            r.candidates, calls, r.repeat, cut, seconds_text(r.elapsed_s));
     }
