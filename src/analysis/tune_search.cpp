@@ -213,8 +213,13 @@ SearchOutcome successive_halving(const std::vector<TuneCandidate>& candidates, c
         }
         const double share = std::max(0.0, left) / double(outcome.planned_rounds - round + 1);
         const double slice = share / double(alive.size());
-        const std::uint64_t high = round == 1 ? options.first_round_max_calls : options.max_calls;
         for (const std::size_t i : alive) {
+            // At most 4x the calls of the round before: a cost measured on
+            // a few calls of a shared machine is not to be extrapolated far
+            // (the rounds after get what this one leaves).
+            const std::uint64_t high = round == 1 ? options.first_round_max_calls
+                                                  : std::min(options.max_calls, 4 * std::max<std::uint64_t>(
+                                                                                        last_calls[i], options.min_calls));
             request.calls.push_back(calls_for(slice, cost[i], options.min_calls, high, request.repeat));
         }
         request.time_limit_s = std::min(2 * share, std::max(0.0, left));

@@ -123,8 +123,9 @@ struct SearchOutcome {
 // (tune_pareto's contenders(): half of them, not fewer than final_keep), and
 // gives them more calls and repetitions, each round an equal share of the
 // budget left, each candidate's calls sized by its cost in the round before
-// (a cost per repetition plus one per call). A round that cannot run even at
-// min_calls is not run; one that overruns its share twice over is cut.
+// (a cost per repetition plus one per call), at most 4x its calls before. A
+// round that cannot run even at min_calls is not run; one that overruns its
+// share twice over is cut once every candidate has a repetition.
 // Then each objective's choice over the last round, and a confirmation run
 // of each distinct choice alone. `candidates` says which are references.
 SearchOutcome successive_halving(const std::vector<TuneCandidate>& candidates, const SearchOptions& options,
