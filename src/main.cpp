@@ -13,6 +13,7 @@
 #include "cli/cli.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/tune_command.hpp"
 #include "handoff/backend.hpp"
 #include "measurement/context.hpp"
 #include "report/report.hpp"
@@ -33,12 +34,12 @@ void print_backends(std::ostream& out) {
     }
 }
 
-// `handoff help [compare | plot]`: exactly what the command's --help prints.
+// `handoff help [compare | plot | tune]`: exactly what the command's --help prints.
 int run_help(int argc, char** argv) {
     using namespace std::string_view_literals;
     if (argc > 3) {
-        std::cerr << fmt::format("handoff: help: {} is not allowed: expected at most one subcommand, compare or "
-                                 "plot\n",
+        std::cerr << fmt::format("handoff: help: {} is not allowed: expected at most one subcommand, compare, "
+                                 "plot or tune\n",
                                  quote(argv[3]));
         return exit_usage;
     }
@@ -50,7 +51,8 @@ int run_help(int argc, char** argv) {
     const char* const words[] = {argv[2], "--help"};
     if (topic == "compare"sv) return run_compare(2, words, std::cout, std::cerr);
     if (topic == "plot"sv) return run_plot(2, words, std::cout, std::cerr);
-    std::cerr << fmt::format("handoff: help: {} is not a subcommand: expected compare or plot\n", quote(topic));
+    if (topic == "tune"sv) return run_tune(2, words, std::cout, std::cerr);
+    std::cerr << fmt::format("handoff: help: {} is not a subcommand: expected compare, plot or tune\n", quote(topic));
     return exit_usage;
 }
 
@@ -77,6 +79,8 @@ int main(int argc, char** argv) {
     if (argc >= 2 && argv[1] == "compare"sv) return run_compare(argc - 1, argv + 1, std::cout, std::cerr);
     if (argc >= 2 && argv[1] == "plot"sv) return run_plot(argc - 1, argv + 1, std::cout, std::cerr);
     if (argc >= 2 && argv[1] == "help"sv) return run_help(argc, argv);
+    // A search over the designs: runs many sessions of its own (it catches signals itself).
+    if (argc >= 2 && argv[1] == "tune"sv) return run_tune(argc - 1, argv + 1, std::cout, std::cerr);
     // First, before any thread exists: every later thread inherits the block.
     catch_interrupts();
     const ParseResult parsed = parse_command_line(argc, argv, std::cout, std::cerr);

@@ -51,21 +51,22 @@ struct Folder {
 
 TEST(FrontDoor, HelpForEachCommandIsItsHelpOption) {
     for (const auto& [help, option] : {std::pair{"help", "--help"}, std::pair{"help compare", "compare --help"},
-                                       std::pair{"help plot", "plot --help"}}) {
+                                       std::pair{"help plot", "plot --help"},
+                                       std::pair{"help tune", "tune --help"}}) {
         const Ran by_word = run(help);
         const Ran by_option = run(option);
         EXPECT_EQ(by_word.status, 0) << help << "\n" << by_word.err;
         EXPECT_EQ(by_word.out, by_option.out) << help;
         EXPECT_TRUE(has(by_word.out, "Usage: handoff")) << by_word.out;
     }
-    expect_refused("help nope", "'nope' is not a subcommand: expected compare or plot");
+    expect_refused("help nope", "'nope' is not a subcommand: expected compare, plot or tune");
     expect_refused("help compare plot", "help:");
 }
 
 TEST(FrontDoor, TheUsageLineNamesTheSubcommands) {
     const std::string help = run("--help").out;
     for (const char* form : {"Usage: handoff [OPTIONS]", "handoff compare A.json B.json", "handoff plot RUN.json -o",
-                             "handoff help [compare | plot]"}) {
+                             "handoff tune [OPTIONS]", "handoff help [compare | plot | tune]"}) {
         EXPECT_TRUE(has(help, form)) << form << "\n" << help;
     }
 }

@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <limits>
 #include <map>
 #include <set>
@@ -327,6 +330,177 @@ std::string gnuplot_script(const ResultFile& file, const std::vector<PlotRow>& r
     return s.text;
 }
 
+// ---- A tune file: latency against Cores ----------------------------------------
+
+namespace {
+
+// A label inside inline data: double-quoted, so no double quote inside.
+std::string data_label(std::string_view text) {
+    std::string label = "\"";
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        label += c == '"' ? '\'' : (u < 0x20 || u == 0x7f) ? '?' : c;
+    }
+    return label + "\"";
+}
+
+std::string us(double ns) { return std::isfinite(ns) && ns > 0 ? fmt::format("{:.6g}", ns / 1e3) : "NaN"; }
+std::string real(double v) { return std::isfinite(v) && v > 0 ? fmt::format("{:.6g}", v) : "NaN"; }
+
+// The staircase of one latency against Cores over the last round: the
+// points no other has both as low (by Cores, each lower than all before).
+std::vector<const TuneSummary::Candidate*> staircase(const std::vector<const TuneSummary::Candidate*>& last,
+                                                     double TunePoint::*latency) {
+    std::vector<const TuneSummary::Candidate*> sorted = last;
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const auto* a, const auto* b) {
+        return a->point.cores != b->point.cores ? a->point.cores < b->point.cores
+                                                : a->point.*latency < b->point.*latency;
+    });
+    std::vector<const TuneSummary::Candidate*> steps;
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto* c : sorted) {
+        if (c->point.*latency < best) {
+            steps.push_back(c);
+            best = c->point.*latency;
+        }
+    }
+    return steps;
+}
+
+// "handoff tune: epoll dedicated, work none, in-flight 1, placement split"
+std::string tune_title(const TuneSummary& t) {
+    const std::string load = t.rate > 0 ? fmt::format("{:g} calls/s ({})", t.rate, t.arrival)
+                                        : fmt::format("in-flight {}, back to back", t.inflight);
+    return fmt::format("handoff tune: {} dedicated, work {}, {}, placement {}", t.backend, t.work, load, t.placement);
+}
+
+}  // namespace
+
+std::string tune_gnuplot_script(const ResultFile& file, const TuneSummary& tune, const std::string& output,
+                                PlotTerminal terminal) {
+    std::vector<const TuneSummary::Candidate*> last, earlier;
+    double low = std::numeric_limits<double>::infinity(), high = 0;
+    for (const TuneSummary::Candidate& c : tune.candidates) {
+        if (!c.point.measured() || !(c.point.cores > 0)) continue;
+        (c.final_round ? last : earlier).push_back(&c);
+        low = std::min(low, c.point.cores);
+        high = std::max(high, c.point.cores);
+    }
+    if (!(high > 0)) low = high = 1;
+
+    Script s;
+    Layout l;
+    l.width = 1400;
+    l.height = 820;
+    const double px = 1.0 / l.height;
+    terminal_lines(s, terminal, l, output);
+
+    s.line("$earlier << EOD");  // Cores, p99 (us)
+    for (const auto* c : earlier) s.line(fmt::format("{} {}", real(c->point.cores), us(c->point.p99_ns)));
+    s.line("EOD");
+    s.line("$last << EOD");  // Cores, p50, p99, p99 min, p99 max (us)
+    for (const auto* c : last) {
+        const TunePoint& p = c->point;
+        s.line(fmt::format("{} {} {} {} {}", real(p.cores), us(p.p50_ns), us(p.p99_ns), us(p.p99.min),
+                           us(p.p99.max)));
+    }
+    s.line("EOD");
+    for (const auto& [name, latency] : {std::pair{"$front99", &TunePoint::p99_ns}, std::pair{"$front50", &TunePoint::p50_ns}}) {
+        s.line(std::string(name) + " << EOD");  // Cores, latency (us), label
+        for (const auto* c : staircase(last, latency)) {
+            s.line(fmt::format("{} {} {}", real(c->point.cores), us(c->point.*latency), data_label(c->design)));
+        }
+        s.line("EOD");
+    }
+    // Each recommended design once, numbered, with every objective it answers.
+    std::vector<std::pair<std::string, std::vector<std::string>>> chosen;
+    for (const TuneSummary::Choice& c : tune.recommendations) {
+        if (!c.design) continue;
+        const auto at = std::find_if(chosen.begin(), chosen.end(), [&](const auto& e) { return e.first == *c.design; });
+        if (at == chosen.end()) chosen.push_back({*c.design, {c.label}});
+        else at->second.push_back(c.label);
+    }
+    s.line("$recs << EOD");  // Cores, p99 (us), number
+    for (std::size_t r = 0; r < chosen.size(); ++r) {
+        const auto it = std::find_if(last.begin(), last.end(), [&](const auto* c) { return c->design == chosen[r].first; });
+        if (it == last.end()) continue;
+        s.line(fmt::format("{} {} \"{}\"", real((*it)->point.cores), us((*it)->point.p99_ns), r + 1));
+    }
+    s.line("EOD");
+
+    // What ran and where, above; the recommendations beside the key; how to
+    // read it, below.
+    s.line(fmt::format("set label 1 {} at screen 0.5, screen {:.4f} center font ',14'", quote(tune_title(tune)),
+                       1 - 24 * px));
+    std::vector<std::string> where;
+    const ResultContext& c = file.context;
+    if (!c.date.empty()) where.push_back(c.host.empty() ? c.date : c.date + " on " + c.host);
+    if (!c.commit.empty()) where.push_back("commit " + c.commit);
+    where.push_back(fmt::format("{} candidates, {} in the last round; budget {:.0f}s, took {:.0f}s{}",
+                                tune.candidates.size(), last.size(), tune.budget_s, tune.elapsed_s,
+                                tune.interrupted ? " (interrupted)" : ""));
+    s.line(fmt::format("set label 2 {} at screen 0.5, screen {:.4f} center", quote(fmt::format("{}", fmt::join(where, "; "))),
+                       1 - 50 * px));
+    double y = 1 - 300 * px;
+    int tag = 3;
+    s.line(fmt::format("set label {} 'Recommended (--design):' at screen 0.715, screen {:.4f} left font ',11'", tag++, y));
+    for (std::size_t r = 0; r < chosen.size(); ++r) {
+        y -= 24 * px;
+        s.line(fmt::format("set label {} {} at screen 0.715, screen {:.4f} left font ',10'", tag++,
+                           quote(fmt::format("({}) {}", r + 1, chosen[r].first)), y));
+        for (const std::string& label : chosen[r].second) {
+            y -= 17 * px;
+            s.line(fmt::format("set label {} {} at screen 0.735, screen {:.4f} left font ',9' tc rgb '#444444'",
+                               tag++, quote(label), y));
+        }
+    }
+    for (const TuneSummary::Choice& choice : tune.recommendations) {
+        if (choice.design) continue;
+        y -= 24 * px;
+        s.line(fmt::format("set label {} {} at screen 0.715, screen {:.4f} left font ',9' tc rgb '#444444'", tag++,
+                           quote(choice.label + ": none"), y));
+    }
+    s.line(fmt::format("set label {} {} at screen 0.01, screen {:.4f} left font ',9'", tag++,
+                       quote("Cores: (CpuEvtLoop + CpuWorker) / Wall of the median repetition. p50, p99: every call "
+                             "of every repetition; bars: p99 from the fastest to the slowest repetition."),
+                       30 * px));
+    s.line(fmt::format("set label {} {} at screen 0.01, screen {:.4f} left font ',9'", tag++,
+                       quote("Staircases: the frontier of the last round (no candidate has both lower). Grey: "
+                             "dropped in an earlier round (its last figures)."),
+                       12 * px));
+
+    s.line(fmt::format("set tmargin at screen {:.4f}", 1 - 80 * px));
+    s.line(fmt::format("set bmargin at screen {:.4f}", 110 * px));
+    s.line("set lmargin at screen 0.07");
+    s.line("set rmargin at screen 0.69");
+    s.line(fmt::format("set key at screen 0.71, screen {:.4f} left top Left reverse samplen 2 font ',10'", 1 - 90 * px));
+    s.line("set grid xtics ytics mxtics mytics lc rgb '#e4e4e4'");
+    s.line("set logscale y");
+    s.line("set format y '%g'");
+    s.line("set ylabel 'round trip, sent to delivered (us, log scale)'");
+    // Cores: linear from 0, unless the candidates span more than 20x (a
+    // blocking design's 0.05 beside a spinner's 2).
+    if (high / low > 20) {
+        s.line("set logscale x");
+        s.line(fmt::format("set xrange [{:.6g}:{:.6g}]", low / 1.5, high * 1.5));
+        s.line("set xlabel 'Cores: CPUs kept busy (log scale)'");
+    } else {
+        s.line(fmt::format("set xrange [0:{:.6g}]", high * 1.15));
+        s.line("set xlabel 'Cores: CPUs kept busy'");
+    }
+    s.line("set errorbars small");
+    s.line("plot $earlier using 1:2 with points pt 6 ps 0.8 lc rgb '#bbbbbb' title 'p99, dropped earlier', \\");
+    s.line("     $last using 1:3:4:5 with yerrorbars pt 9 ps 1.2 lc rgb '#ee6677' title 'p99, last round', \\");
+    s.line("     $last using 1:2 with points pt 7 ps 0.9 lc rgb '#4477aa' title 'p50, last round', \\");
+    s.line("     $front99 using 1:2 with steps lw 2 lc rgb '#ee6677' title 'p99 frontier', \\");
+    s.line("     $front50 using 1:2 with steps lw 1.5 dt 2 lc rgb '#4477aa' title 'p50 frontier', \\");
+    s.line("     $front99 using 1:2:3 with labels left offset char 0.7,-0.8 font ',8' tc rgb '#555555' notitle, \\");
+    s.line("     $recs using 1:2 with points pt 6 ps 3.2 lw 2 lc rgb '#000000' title 'recommended (numbered)', \\");
+    s.line("     $recs using 1:2:3 with labels offset char -1.6,1.2 font ',11' tc rgb '#000000' notitle");
+    s.line("unset output");
+    return s.text;
+}
+
 namespace {
 
 struct PlotUsageError : std::runtime_error {
@@ -364,7 +538,17 @@ struct PlotJob {
     PlotTerminal terminal{};
     ResultFile file;
     std::vector<PlotRow> rows;
+    std::optional<TuneSummary> tune;  // a tune file: drawn as its search
 };
+
+// The file's text again, for its "tune" object (the result file's reader
+// has read and checked the rest).
+std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 // Throws PlotUsageError or ResultFileError, one line each.
 PlotJob prepare(const std::string& input, const std::string& output) {
@@ -376,6 +560,13 @@ PlotJob prepare(const std::string& input, const std::string& output) {
     check_output_folder(output);
     job.file = read_result_file(input);
     job.rows = plot_rows(job.file);
+    job.tune = parse_tune_summary(file_text(input), input);
+    if (job.tune) {
+        const bool any = std::any_of(job.tune->candidates.begin(), job.tune->candidates.end(),
+                                     [](const TuneSummary::Candidate& c) { return c.final_round && c.point.measured(); });
+        if (!any) throw PlotUsageError(fmt::format("'{}': its search measured no candidate: nothing to plot", input));
+        return job;
+    }
     if (job.rows.empty()) {
         throw PlotUsageError(fmt::format("'{}' has no row with figures (no row is ok): nothing to plot", input));
     }
@@ -387,8 +578,9 @@ PlotJob prepare(const std::string& input, const std::string& output) {
 int draw(const PlotJob& job, const std::string& output, std::ostream& out, std::ostream& err) {
     const std::string temporary = output + ".tmp";
     const char* program = std::getenv("HANDOFF_GNUPLOT");
-    const GnuplotOutcome ran = run_gnuplot(program && *program ? program : "gnuplot",
-                                           gnuplot_script(job.file, job.rows, temporary, job.terminal));
+    const std::string script = job.tune ? tune_gnuplot_script(job.file, *job.tune, temporary, job.terminal)
+                                        : gnuplot_script(job.file, job.rows, temporary, job.terminal);
+    const GnuplotOutcome ran = run_gnuplot(program && *program ? program : "gnuplot", script);
     if (!ran.started) {
         err << fmt::format("handoff: plot: cannot run gnuplot: {}; install it (Debian package gnuplot-nox, "
                            "which tools/ensure-deps installs)\n",
@@ -406,6 +598,13 @@ int draw(const PlotJob& job, const std::string& output, std::ostream& out, std::
         err << fmt::format("handoff: plot: cannot write '{}': {}\n", output, std::strerror(error));
         return 1;
     }
+    if (job.tune) {
+        const auto last = std::count_if(job.tune->candidates.begin(), job.tune->candidates.end(),
+                                        [](const TuneSummary::Candidate& c) { return c.final_round; });
+        out << fmt::format("wrote {} (the search: {} candidates, {} in the last round)\n", output,
+                           job.tune->candidates.size(), last);
+        return 0;
+    }
     out << fmt::format("wrote {} ({} rows)\n", output, job.rows.size());
     return 0;
 }
@@ -416,7 +615,9 @@ int run_plot(int argc, const char* const argv[], std::ostream& out, std::ostream
     CLI::App app{"handoff plot: draws a result file with gnuplot: per row, wall, loop CPU and worker CPU per call "
                  "side by side with the spread of the repetitions, and the latency percentiles, in one picture.",
                  "handoff plot"};
-    app.footer("\nThe terminal follows the extension: .svg -> svg, .png -> pngcairo (png without cairo).\n"
+    app.footer("\nA file written by handoff tune is drawn as its search: p50 and p99 against Cores for every "
+               "candidate,\nthe frontier, and the recommendations marked.\n"
+               "The terminal follows the extension: .svg -> svg, .png -> pngcairo (png without cairo).\n"
                "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0; 1 when gnuplot is missing or fails; "
                "2 on bad input (the output folder missing included).\n"
                "Example: handoff plot results/today.json -o results/today.svg");

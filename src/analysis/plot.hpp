@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "analysis/result_file.hpp"
+#include "analysis/tune_report.hpp"
 
 namespace handoff {
 
@@ -52,9 +53,18 @@ enum class PlotTerminal { svg, png };
 std::string gnuplot_script(const ResultFile& file, const std::vector<PlotRow>& rows, const std::string& output,
                            PlotTerminal terminal);
 
-// The subcommand: argv[0] is "plot". Exit status 0; 1 when gnuplot is missing
-// or fails; 2 on bad input, an output folder that is missing or not writable
-// included (a one-line message on `err`, gnuplot not run).
+// A result file of `handoff tune` (one with a "tune" object) is drawn as
+// its search instead: latency (p50 and p99, log scale) against Cores for
+// every candidate of the last round, with its spread over repetitions, the
+// frontier of each as a staircase, the candidates dropped earlier in grey,
+// and each recommendation circled and labelled with its objectives.
+std::string tune_gnuplot_script(const ResultFile& file, const TuneSummary& tune, const std::string& output,
+                                PlotTerminal terminal);
+
+// The subcommand: argv[0] is "plot"; a tune file is drawn as its search.
+// Exit status 0; 1 when gnuplot is missing or fails; 2 on bad input, an
+// output folder that is missing or not writable included (a one-line
+// message on `err`, gnuplot not run).
 int run_plot(int argc, const char* const argv[], std::ostream& out, std::ostream& err);
 
 }  // namespace handoff

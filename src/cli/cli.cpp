@@ -47,7 +47,7 @@ run interleaved (A B C A B C ...); each figure is the median, min and max in JSO
 mark (! wide, ~ bimodal) says the median is not to be trusted: pin or raise --repeat.
 Output: -o FILE picks the format from .json .csv .md (else table), written atomically; a
 device or FIFO is written through. An option given twice takes its last value, except
---design, which adds rows each time. Subcommands: handoff help compare, handoff help plot.
+--design, which adds rows each time. Subcommands: handoff help compare, help plot, help tune.
 Ctrl-C (SIGINT) or SIGTERM: stop at the next call, report what is done as partial
 (exit 130 / 143); a second Ctrl-C quits at once.
 
@@ -421,7 +421,8 @@ constexpr const char* usage =
     "Usage: handoff [OPTIONS]                          measure (the options below)\n"
     "       handoff compare A.json B.json [OPTIONS]    compare runs (handoff help compare)\n"
     "       handoff plot RUN.json -o OUT.svg           draw a run (handoff help plot)\n"
-    "       handoff help [compare | plot]              this help, or a subcommand's";
+    "       handoff tune [OPTIONS]                     find the design for a workload (handoff help tune)\n"
+    "       handoff help [compare | plot | tune]       this help, or a subcommand's";
 
 }  // namespace
 
