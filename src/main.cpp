@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
     report.rows = std::move(outcome.rows);
     report.partial = outcome.interrupted;
     if (outcome.interrupted) report.interrupted_by = signal_name(interrupt_signal());
+    report.options = options.report;
     if (options.sort_by_wall) sort_by_wall_per_call(report.rows);
 
     int status = write_outputs(options, report);

@@ -101,27 +101,31 @@ TEST(Report, CsvHasOneFlatLinePerRow) {
                             "wall_per_call_ns", "loop_cpu_per_call_ns", "worker_cpu_per_call_ns",
                             "switches_per_call", "calls_per_s", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns",
                             "lat_p999_ns", "lat_max_ns", "lat_samples", "failed_calls", "timed_out_calls",
-                            "cancelled_calls", "late_results"}) {
+                            "cancelled_calls", "late_results", "total_cpu_per_call_ns", "cores", "allocs_per_call",
+                            "rate_asked", "rate_achieved"}) {
         figures_header += fmt::format("{0},{0}_min,{0}_max,", key);
     }
-    const std::string header = "backend,target,design,work,calls,repeat,inflight,threads,placement,pin,timeout_ns,mechanism," +
-                               figures_header +
-                               "spread,warnings,cpu_total_caveat,runs_left_out,left_out_reason,errors,status,reason\n";
+    const std::string header =
+        "backend,target,design,work,calls,repeat,inflight,threads,placement,pin,timeout_ns,rate,arrival,await,"
+        "mechanism," +
+        figures_header +
+        "overhead_wall_per_call_ns,overhead_loop_cpu_per_call_ns,spread,warnings,cpu_total_caveat,runs_left_out,"
+        "left_out_reason,errors,status,reason\n";
     std::string ok_figures;
     for (const char* value : {"0.5", "0.75", "0.25", "0.375", "0.125", "1000", "3", "1001", "2", "1", "0.25",
                               "500000", "250000", "375000", "2.006", "2000", "", "", "", "", "", "0", "0", "0", "0",
-                              "0"}) {
+                              "0", "750000", "1.25", "", "0", "2000"}) {
         ok_figures += thrice(value) + ",";
     }
-    const std::string no_figures(26 * 3, ',');
+    const std::string no_figures(31 * 3 + 2, ',');  // every figure, and the overhead (no inline row)
     const std::string context = "# date=2026-11-22T13:45:00Z host=lab commit= command=handoff --format json\n";
     const std::string expected =
         context + header +
-        "epoll,dedicated,classic,sleep0,1000,1,1,4,free,,0,mutex fifo + condvar -> eventfd," + ok_figures +
-        ",,,0,,0,ok,\n"
-        "uring,pool,-,sleep0,1000,1,1,4,free,,0,," + no_figures +
+        "epoll,dedicated,classic,sleep0,1000,1,1,4,free,,0,0,fixed,callback,mutex fifo + condvar -> eventfd," +
+        ok_figures + ",,,,,0,,0,ok,\n"
+        "uring,pool,-,sleep0,1000,1,1,4,free,,0,0,fixed,callback,," + no_figures +
         ",,,0,,0,failed,\"lost wake-up, 1 call \"\"outstanding\"\"\"\n"
-        "uv,dedicated,classic,sleep0,1000,1,1,4,free,,0,," + no_figures +
+        "uv,dedicated,classic,sleep0,1000,1,1,4,free,,0,0,fixed,callback,," + no_figures +
         ",,,0,,0,unavailable,disabled by HANDOFF_DISABLE_BACKENDS\n";
     EXPECT_EQ(render(write_csv, sample_report()), expected);
     EXPECT_EQ(render(write_csv, Report{}), "# date= host= commit= command=\n" + header);
@@ -268,9 +272,14 @@ TEST(Report, TableShowsEveryRowAndWhyRowsHaveNoFigures) {
     for (const char* name : {"epoll", "uring", "uv"}) EXPECT_NE(text.find(name), std::string::npos) << name;
     EXPECT_NE(text.find("failed: " + failed_reason), std::string::npos) << text;
     EXPECT_NE(text.find("unavailable: " + unavailable_reason), std::string::npos) << text;
-    EXPECT_NE(text.find("0.500"), std::string::npos) << text;      // Wall
     EXPECT_NE(text.find("500.00 us"), std::string::npos) << text;  // Wall/call
+    EXPECT_NE(text.find("750.00 us"), std::string::npos) << text;  // CPU/call
+    EXPECT_NE(text.find("1.25"), std::string::npos) << text;       // Cores
     EXPECT_NE(text.find("25%"), std::string::npos) << text;        // SameCPU
+    EXPECT_EQ(text.find("0.500"), std::string::npos) << text;      // Wall: only with --wide
+    Report wide = sample_report();
+    wide.options.wide = true;
+    EXPECT_NE(render(write_table, wide).find("0.500"), std::string::npos) << render(write_table, wide);
     EXPECT_NE(text.find("epoll dedicated: mutex fifo + condvar -> eventfd"), std::string::npos) << text;
     EXPECT_NE(text.find("work sleep0, 1000 calls"), std::string::npos) << text;
 }
@@ -344,21 +353,21 @@ TEST(Report, MarkdownIsAGithubTableWithTheLegend) {
         "work sleep0, 1000 calls, in-flight 1; 2026-11-22T13:45:00Z on lab; Test CPU, 2 online CPUs; kernel 6.18.0 "
         "#1 SMP\n\n"
         "handoff 0.1.0, fmt 9.1.0\n\n"
-        "| Backend | Target | Calls | Wall | CpuTotal | CpuEvtLoop | CpuWorker | Other | Wall/call | Loop/call | "
-        "Worker/call | CS/call | SameCPU | Calls/s | p50 | p99 |\n"
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "|\n"
-        "| epoll | dedicated | 1000 | 0.500 | 0.750 | 0.250 | 0.375 | 0.125 | 500.00 us | 250.00 us | 375.00 us | "
-        "2.01 | 25% | 2k | - | - |\n"
-        "| uring | pool | failed: a \\| b |  |  |  |  |  |  |  |  |  |  |  |  |  |\n"
-        "| uv | dedicated | unavailable: disabled by HANDOFF_DISABLE_BACKENDS |  |  |  |  |  |  |  |  |  |  |  |  "
-        "|  |\n"
+        "| Backend | Target | Wall/call | +Wall/call | CPU/call | +Loop/call | Cores | SameCPU | p50 | p99 |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| epoll | dedicated | 500.00 us | - | 750.00 us | - | 1.25 | 25% | - | - |\n"
+        "| uring | pool | failed: a \\| b |  |  |  |  |  |  |  |\n"
+        "| uv | dedicated | unavailable: disabled by HANDOFF_DISABLE_BACKENDS |  |  |  |  |  |  |  |\n"
         "\n"
-        "- Wall, Cpu*: seconds in the measured interval (one run each); /call: per call; CS/call: loop + "
-        "worker context switches per call.\n"
-        "- CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
-        "CpuWorker (as printed: the parts are rounded to add up): CPU of the threads no role explains.\n"
-        "- SameCPU: share of the calls that ran whose worker ran on the CPU the loop sent from (all repetitions).\n"
+        "- Figures: one run each.\n"
+        "- Wall/call: wall time per call, what one call costs end to end.\n"
+        "- +Wall/call: Wall/call minus the inline row's (same work, placement, rate; - without one): the wall time "
+        "the handoff adds.\n"
+        "- CPU/call: CpuTotal per call: the CPU a call costs, every thread.\n"
+        "- +Loop/call: Loop/call minus the inline row's: the loop thread's CPU the handoff adds (negative: the loop "
+        "no longer runs the work).\n"
+        "- Cores: (CpuEvtLoop + CpuWorker) / Wall: CPUs kept busy, idle time between calls included.\n"
+        "- SameCPU: share of the calls whose worker ran on the CPU the loop sent from.\n"
         "- p50, p99: round trip of one call, sent to back on the loop thread, from every call of every repetition "
         "(a timed-out call counts until it came back); log-linear histogram, <1.6% error.\n"
         "- epoll dedicated: mutex fifo + condvar -> eventfd\n";
@@ -366,6 +375,21 @@ TEST(Report, MarkdownIsAGithubTableWithTheLegend) {
     std::ostringstream dispatched;
     write_report(dispatched, report, Format::markdown);
     EXPECT_EQ(dispatched.str(), expected);
+    // --wide: the same columns as the wide text table, the legend with them.
+    report.options.wide = true;
+    const std::string wide = render(write_markdown, report);
+    EXPECT_NE(wide.find("| Backend | Target | Placement | Calls | Wall | CpuTotal | CpuEvtLoop | CpuWorker | Other | "
+                        "Wall/call | +Wall/call | CPU/call | Loop/call | +Loop/call | Worker/call | Cores | CS/call | "
+                        "SameCPU | Calls/s | Allocs/call | p50 | p99 |"),
+              std::string::npos)
+        << wide;
+    EXPECT_NE(wide.find("| epoll | dedicated | free | 1000 | 0.500 | 0.750 | 0.250 | 0.375 | 0.125 | 500.00 us | - | "
+                        "750.00 us | 250.00 us | - | 375.00 us | 1.25 | 2.01 | 25% | 2k | n/a | - | - |"),
+              std::string::npos)
+        << wide;
+    EXPECT_NE(wide.find("- Other: CpuTotal - CpuEvtLoop - CpuWorker as printed (the parts are rounded to add up)"),
+              std::string::npos)
+        << wide;
 }
 
 TEST(Report, RepeatedRowsShowTheirSpreadAndMarks) {
@@ -385,7 +409,9 @@ TEST(Report, RepeatedRowsShowTheirSpreadAndMarks) {
               std::string::npos)
         << text;
     EXPECT_NE(text.find("pin with --placement same or split"), std::string::npos) << text;
-    EXPECT_NE(text.find("1.560"), std::string::npos) << text;  // Wall: 0.52 s / 1000 calls x 3000
+    EXPECT_NE(text.find("520.00 us"), std::string::npos) << text;  // Wall/call: the median run's
+    report.options.wide = true;
+    EXPECT_NE(render(write_table, report).find("1.560"), std::string::npos) << text;  // Wall: 0.52 s / 1000 calls x 3000
 }
 
 TEST(Report, APinnedRowWithOneDisturbedRepetitionIsNotToldToPin) {

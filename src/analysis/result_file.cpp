@@ -133,6 +133,10 @@ ResultRow read_row(std::string_view name, const Json& value, std::size_t index) 
     row.reason = r.text("reason", false);
     row.mechanism = r.text("mechanism", false);
     row.inflight = r.count("inflight");
+    // Added to handoff/1 with --rate and --await: absent in older files.
+    if (const double rate = r.figure("rate"); std::isfinite(rate)) row.rate = rate;
+    if (r.find("arrival") != nullptr) row.arrival = r.text("arrival");
+    if (r.find("await") != nullptr) row.await_mode = r.text("await");
     row.calls = r.count("calls");
     row.figures = read_run(name, value, where);  // the row's figures sit beside its identity
 
@@ -192,7 +196,8 @@ double ResultRun::per_call_ns(double total_s) const {
 
 bool ResultRow::same_configuration(const ResultRow& other, bool ignore_design) const {
     return backend == other.backend && target == other.target && (ignore_design || design == other.design) &&
-           work == other.work && inflight == other.inflight && placement == other.placement;
+           work == other.work && inflight == other.inflight && placement == other.placement && rate == other.rate &&
+           arrival == other.arrival && await_mode == other.await_mode;
 }
 
 std::string ResultRow::label(bool with_design) const {

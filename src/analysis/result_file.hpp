@@ -45,6 +45,9 @@ struct ResultRun {
 struct ResultRow {
     std::string backend, target, design, work, placement;
     std::uint64_t inflight = 0;
+    // Open-loop load (added to handoff/1 later; absent: closed loop, fixed, callback).
+    double rate = 0;  // calls per second asked; 0: closed loop
+    std::string arrival = "fixed", await_mode = "callback";
     std::uint64_t calls = 0;
     std::string status;  // "ok", "failed", "unavailable", or whatever a newer writer says
     std::string reason;  // empty when absent

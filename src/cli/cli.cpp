@@ -1,6 +1,7 @@
 #include "cli/cli.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <memory>
 #include <stdexcept>
@@ -34,6 +35,8 @@ Examples:
   handoff --design wait=spin-park:5us,wake=gated,queue=spsc --inflight 16
   handoff --sweep designs --backend epoll --count 100000 --work none
   handoff --rate 10k --arrival poisson --inflight 16 --count 50000   calls arriving at 10,000 a second
+  handoff --sweep designs,inflight=1,16 --backend epoll --work none   every preset at 1 and 16 in flight
+  handoff --wide                                every column; --columns list names them
   handoff --pin loop=0,worker=1,pool=1          (pool CPUs: 1, 0-1 or 0+2)
   handoff compare old.json new.json --fail-above 1.2   ratios of medians, Mann-Whitney U
   handoff plot run.json -o run.svg              wall and CPU per call, latency percentiles
@@ -58,8 +61,10 @@ Work: none | sleep0 | yield | syscall | spin:DUR | sleep:DUR   (DUR: 250ns, 2us,
 Timeouts: --timeout DUR gives up on a call not back in time (timed_out_calls); a call still
   queued is cancelled (cancelled_calls), a running one's result is dropped when it comes
   (late_results). Each row runs without and with the timeout. See README.rst.
-Columns: Wall, CpuTotal (process), CpuEvtLoop (loop thread), CpuWorker (threads that ran
-calls), Other = CpuTotal - CpuEvtLoop - CpuWorker. See README.rst.)";
+Columns: by default Wall/call, +Wall/call and +Loop/call (what the handoff adds over the inline
+row: wall, and CPU on the loop thread), CPU/call (every thread), Cores ((loop + worker CPU) /
+wall), p50, p99. --wide shows every column (Wall, CpuTotal, CpuEvtLoop, CpuWorker, Other, ...),
+--columns A,B picks them (--columns list). See README.rst.)";
 
 // A usage error: one line naming the option and what it allows.
 struct UsageError : std::runtime_error {
@@ -147,14 +152,14 @@ std::uint64_t parse_count(std::string_view option, const std::string& text, std:
 
 struct Typed {
     std::string count = "250000", repeat = "5", work = "sleep0", backends = "all", target = "all", threads = "4";
-    std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep, timeout;
+    std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep, timeout, columns;
     std::string rate, arrival = "fixed", seed = "1";
     std::vector<std::string> designs;
-    bool list = false, floor = false, no_floor = false;
+    bool list = false, floor = false, no_floor = false, wide = false;
     // Given at all: an empty value is still given (and refused where it must not be).
     bool format_given = false, output_given = false, placement_given = false, pin_given = false, sweep_given = false,
-         timeout_given = false, warmup_given = false, rate_given = false, arrival_given = false,
-         seed_given = false;
+         timeout_given = false, warmup_given = false, inflight_given = false, columns_given = false,
+         rate_given = false, arrival_given = false, seed_given = false;
 };
 
 void define_options(CLI::App& app, Typed& t) {
@@ -178,7 +183,11 @@ void define_options(CLI::App& app, Typed& t) {
     add_value(app, "--pin", t.pin, "PIN", "pin threads: loop=CPU,worker=CPU,pool=CPUS (any subset; not with --placement)");
     app.add_flag("--floor", t.floor, "add the floor row (default when two CPUs are online)");
     app.add_flag("--no-floor", t.no_floor, "leave the floor row out");
-    add_value(app, "--sweep", t.sweep, "designs", "every preset x placement same and split, sorted by wall/call");
+    add_value(app, "--sweep", t.sweep, "SWEEP",
+              "designs: every preset x placement same and split; inflight[=N,N...]: every handoff row at in-flight "
+              "1,4,16,64 (or those); both: designs,inflight. Sorted by wall/call in each in-flight level");
+    app.add_flag("--wide", t.wide, "show every column of the table (JSON and CSV always have every figure)");
+    add_value(app, "--columns", t.columns, "LIST", "the table's columns, a comma list; 'list' names them");
     add_value(app, "--rate", t.rate, "R",
               "open loop: send calls at R per second (1k, 10000, 2.5M) at intended times, --inflight the cap on "
               "outstanding calls; latency from each call's intended time (default: closed loop, back to back)");
@@ -201,6 +210,8 @@ void note_given(const CLI::App& app, Typed& t) {
     t.rate_given = given("--rate");
     t.arrival_given = given("--arrival");
     t.seed_given = given("--seed");
+    t.inflight_given = given("--inflight");
+    t.columns_given = given("--columns");
 }
 
 // ---- Checking the combinations: options that each parse but not together.
@@ -214,7 +225,7 @@ void check_combinations(const Typed& t) {
         throw UsageError(t.arrival_given ? "--arrival" : "--seed",
                          "shapes an open-loop run: give --rate R too (calls per second)");
     }
-    if (t.sweep_given && !t.designs.empty()) throw UsageError("--sweep", "runs every preset: leave --design out");
+    if (t.wide && t.columns_given) throw UsageError("--wide", "cannot be combined with --columns: give one of them");
     if (t.output_given) {
         if (const std::string problem = check_output_option(t.output); !problem.empty()) throw UsageError(problem);
     }
@@ -321,8 +332,55 @@ struct Choices {
     std::vector<TargetKind> targets;
     std::vector<Design> designs;  // dedicated rows only
     std::vector<Placement> placements;
+    std::vector<std::uint32_t> inflight_levels;  // --sweep inflight: every handoff row at each
     bool sort_by_wall = false;
 };
+
+// --sweep: "designs", "inflight", "inflight=1,2,8", or both joined by ','
+// ("designs,inflight=1,16"); the numbers after inflight= are its levels.
+struct Sweep {
+    bool designs = false;
+    std::vector<std::uint32_t> inflight;  // empty: no in-flight sweep
+};
+
+Sweep parse_sweep(const std::string& text) {
+    constexpr std::string_view allowed = "expected designs, inflight or inflight=N,N,... (1 to 65536), or both "
+                                         "joined by ','";
+    Sweep sweep;
+    bool levels_open = false;  // a number may follow: another level of inflight=
+    for (const std::string_view item : split(text, ',')) {
+        std::string_view levels;
+        if (item == "designs" && !sweep.designs) {
+            sweep.designs = true;
+            levels_open = false;
+            continue;
+        }
+        if ((item == "inflight" || item.starts_with("inflight=")) && sweep.inflight.empty()) {
+            if (item == "inflight") {
+                sweep.inflight = {1, 4, 16, 64};
+                levels_open = false;
+                continue;
+            }
+            levels = item.substr(std::string_view("inflight=").size());
+            levels_open = true;
+        } else if (levels_open && !item.empty() && std::isdigit(static_cast<unsigned char>(item.front()))) {
+            levels = item;
+        } else {
+            throw UsageError("--sweep", fmt::format("{} is not allowed: {}", quote(text), allowed));
+        }
+        std::uint32_t level = 0;
+        const auto [end, ec] = std::from_chars(levels.data(), levels.data() + levels.size(), level);
+        if (levels.empty() || ec != std::errc{} || end != levels.data() + levels.size() || level < 1 || level > 65536) {
+            throw UsageError("--sweep", fmt::format("{} is not an in-flight level in {}: {}", quote(levels),
+                                                    quote(text), allowed));
+        }
+        if (std::find(sweep.inflight.begin(), sweep.inflight.end(), level) == sweep.inflight.end()) {
+            sweep.inflight.push_back(level);
+        }
+    }
+    std::sort(sweep.inflight.begin(), sweep.inflight.end());
+    return sweep;
+}
 
 std::vector<Placement> parse_placements(const Typed& t, const std::string& placement, const std::vector<int>& online) {
     if (t.pin_given) return {parse_as("--pin", [&] { return parse_pin(t.pin, online); })};
@@ -338,10 +396,17 @@ Choices choose(const Typed& t, const std::vector<int>& online) {
     c.backends = parse_backends(t.backends);
     c.targets = parse_targets(t.target);
     std::string placement = t.placement;
-    if (t.sweep_given) {
-        if (t.sweep != "designs") {
-            throw UsageError("--sweep", fmt::format("{} is not allowed: expected designs", quote(t.sweep)));
+    const Sweep sweep = t.sweep_given ? parse_sweep(t.sweep) : Sweep{};
+    if (!sweep.inflight.empty()) {
+        if (t.inflight_given) {
+            throw UsageError("--sweep", "inflight sets the in-flight levels: leave --inflight out, or give them as "
+                                        "--sweep inflight=N,N");
         }
+        c.inflight_levels = sweep.inflight;
+        c.sort_by_wall = true;
+    }
+    if (sweep.designs) {
+        if (!t.designs.empty()) throw UsageError("--sweep", "designs runs every preset: leave --design out");
         // Every preset, dedicated, on one CPU and on two unless told otherwise.
         if (!t.pin_given && !t.placement_given) placement = "same,split";
         c.targets = {TargetKind::dedicated};
@@ -360,9 +425,13 @@ Choices choose(const Typed& t, const std::vector<int>& online) {
 // (dedicated only) x placement.
 std::vector<Configuration> build_configurations(const Configuration& base, const Choices& c, bool floor_row) {
     std::vector<Configuration> configurations;
-    Configuration baseline = Configuration::reference(RowKind::inline_calls, base);
-    baseline.placement = c.placements.front();
-    configurations.push_back(baseline);
+    // One inline row per placement: each handoff row's overhead is taken
+    // against the inline row of its own placement.
+    for (const Placement& where : c.placements) {
+        Configuration baseline = Configuration::reference(RowKind::inline_calls, base);
+        baseline.placement = where;
+        configurations.push_back(baseline);
+    }
     if (floor_row) configurations.push_back(Configuration::reference(RowKind::floor, base));
     for (const std::string& name : c.backends) {
         for (const TargetKind kind : c.targets) {
@@ -374,7 +443,11 @@ std::vector<Configuration> build_configurations(const Configuration& base, const
                     config.target = kind;
                     config.design = c.designs[d];
                     config.placement = where;
-                    configurations.push_back(config);
+                    if (c.inflight_levels.empty()) configurations.push_back(config);
+                    for (const std::uint32_t level : c.inflight_levels) {
+                        configurations.push_back(config);
+                        configurations.back().inflight = level;
+                    }
                 }
             }
         }
@@ -411,6 +484,8 @@ Options plan(const Typed& t) {
     const std::vector<int> online = online_cpus();
     const Choices choices = choose(t, online);
     options.sort_by_wall = choices.sort_by_wall;
+    options.report.wide = t.wide;
+    if (t.columns_given) options.report.columns = parse_as("--columns", [&] { return parse_columns(t.columns); });
     const bool floor_row = t.floor || (!t.no_floor && online.size() >= 2);
     options.configurations = build_configurations(base, choices, floor_row);
     if (t.timeout_given) options.configurations = with_timeouts(options.configurations, parse_timeout(t.timeout));
@@ -518,6 +593,10 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
     try {
         if (typed.designs == std::vector<std::string>{"list"}) {
             print_design_presets(out);
+            return {std::nullopt, exit_ok};
+        }
+        if (typed.columns_given && typed.columns == "list") {
+            print_columns(out);
             return {std::nullopt, exit_ok};
         }
         check_combinations(typed);

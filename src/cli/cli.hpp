@@ -26,6 +26,7 @@ struct Options {
     unsigned repeat = 5;                        // repetitions of each row; --count is split over them
     bool list = false;                          // --list: show backends and exit
     bool sort_by_wall = false;                  // --sweep: rows by wall per call, cheapest first
+    ReportOptions report;                       // --wide, --columns: the table's columns
 };
 
 // Exit statuses.

@@ -38,15 +38,19 @@ std::string csv_escape(std::string_view text) {
 // The decimals a real number of `key` means, by its unit: ns figures are
 // whole ns (the clocks' resolution; the latency histogram is coarser still),
 // seconds are to the ns (9 decimals), calls per second to the call, shares,
-// ratios and switches per call to 4 decimals (a tenth of a percent is below
-// the noise of any row). nullopt: a key without a rule, printed exactly.
+// ratios, cores, switches and allocations per call to 4 decimals (a tenth of
+// a percent is below the noise of any row). nullopt: a key without a rule
+// (the rate asked), printed exactly.
 std::optional<int> decimals(std::string_view key) {
     for (const std::string_view suffix : {"_min", "_max"}) {
         if (key.ends_with(suffix)) key.remove_suffix(suffix.size());
     }
-    if (key == "calls_per_s" || key.ends_with("_ns")) return 0;
+    if (key == "calls_per_s" || key == "rate_achieved" || key.ends_with("_ns")) return 0;
     if (key.ends_with("_s")) return 9;
-    if (key == "same_cpu_share" || key == "spread" || key == "switches_per_call") return 4;
+    if (key == "same_cpu_share" || key == "spread" || key == "switches_per_call" || key == "cores" ||
+        key == "allocs_per_call") {
+        return 4;
+    }
     return std::nullopt;
 }
 
@@ -112,7 +116,8 @@ void write_csv(std::ostream& out, const Report& report) {
     write_line(out, header);
     for (const RowResult& row : report.rows) {
         std::vector<std::string> cells;
-        for (const auto& field : report_detail::flat_fields(row)) cells.push_back(csv_cell(field));
+        const RowResult* baseline = report_detail::baseline_of(report.rows, row);
+        for (const auto& field : report_detail::flat_fields(row, baseline)) cells.push_back(csv_cell(field));
         write_line(out, cells);
     }
 }

@@ -65,11 +65,27 @@ const FigureDef& figure_def(std::string_view key);
 // The row's figure under `key`, by its rule above.
 double row_figure(const RowResult& row, std::string_view key);
 
-// Every figure in output order (wall_s ... wall_per_call_ns).
+// Every figure in output order (wall_s ... rate_achieved).
 std::span<const FigureDef> figure_defs();
 
 // A row has figures only when it is ok and was measured at least once.
 bool has_figures(const RowResult& row);
+
+// The inline row a handoff row is compared with: the row of `rows` that
+// calls the same work inline at the same placement and rate, with figures.
+// nullptr for an inline or floor row, a row without figures, or when the
+// run has no such inline row (then the overhead is unknown, never guessed).
+const RowResult* baseline_of(std::span<const RowResult> rows, const RowResult& row);
+
+// What the handoff adds over its baseline, per call, in ns, from the two
+// rows' printed figures (each its representative run's): Wall/call minus
+// the inline Wall/call, and Loop/call minus the inline Loop/call (negative
+// when the loop thread no longer pays for the work). NaN without a baseline.
+struct Overhead {
+    double wall_ns;
+    double loop_cpu_ns;
+};
+Overhead overhead(const RowResult& row, const RowResult* baseline);
 
 // A list of words without ';' (warnings), kept ';'-joined: CSV prints it
 // so, JSON as an array. (A vector in the variant trips a false
@@ -92,9 +108,10 @@ struct NamedField {
 Field figure_field(const FigureDef& def, double value);
 
 // The flat result record: identity, every figure as its median with _min
-// and _max beside it (null when the row has none), spread and warnings,
+// and _max beside it (null when the row has none), the overhead over
+// `baseline` (null without one: see baseline_of), spread and warnings,
 // errors, status and reason. The keys of JSON results and the CSV header.
-std::vector<NamedField> flat_fields(const RowResult& row);
+std::vector<NamedField> flat_fields(const RowResult& row, const RowResult* baseline = nullptr);
 
 // The figures of one run under the same keys.
 std::vector<NamedField> run_fields(const Measurement& run);

@@ -57,8 +57,8 @@ Json to_json(const RunContext& c) {
     };
 }
 
-Json to_json(const RowResult& row) {
-    Json result = to_json(report_detail::flat_fields(row));
+Json to_json(const RowResult& row, const Report& report) {
+    Json result = to_json(report_detail::flat_fields(row, report_detail::baseline_of(report.rows, row)));
     Json runs = Json::array();
     if (report_detail::has_figures(row)) {
         for (const Measurement& run : row.runs) runs.push_back(to_json(report_detail::run_fields(run)));
@@ -71,7 +71,7 @@ Json to_json(const RowResult& row) {
 
 void write_json(std::ostream& out, const Report& report) {
     Json results = Json::array();
-    for (const RowResult& row : report.rows) results.push_back(to_json(row));
+    for (const RowResult& row : report.rows) results.push_back(to_json(row, report));
     const Json document{
         {"schema", "handoff/1"},
         {"partial", report.partial},

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <stdexcept>
+#include <utility>
 
 #include "report/figures.hpp"
 #include "report/row_warnings.hpp"
@@ -54,7 +55,17 @@ double row_same_cpu_share(const RowResult& row) {
 
 using Agg = Aggregate;
 constexpr bool total = true;  // a total of the interval: scaled to the row's calls
-constexpr std::array<FigureDef, 26> figures{{
+// (CpuEvtLoop + CpuWorker) / Wall: the CPUs the design keeps busy; NaN without wall time.
+double cores(const Measurement& m) {
+    return m.wall_s > 0 ? (m.cpu_loop_s + m.cpu_worker_s) / m.wall_s : std::numeric_limits<double>::quiet_NaN();
+}
+
+// NaN (null) when the allocation hook could not see them.
+double allocs_per_call(const Measurement& m) {
+    return m.allocations_known ? per_call(double(m.allocations), m.calls) : std::numeric_limits<double>::quiet_NaN();
+}
+
+constexpr std::array<FigureDef, 31> figures{{
     {"wall_s", [](const Measurement& m) { return m.wall_s; }, false, Agg::representative, total},
     {"cpu_total_s", [](const Measurement& m) { return m.cpu_total_s; }, false, Agg::representative, total},
     {"cpu_loop_s", [](const Measurement& m) { return m.cpu_loop_s; }, false, Agg::representative, total},
@@ -97,6 +108,16 @@ constexpr std::array<FigureDef, 26> figures{{
     {"timed_out_calls", [](const Measurement& m) { return double(m.timed_out_calls); }, true, Agg::sum},
     {"cancelled_calls", [](const Measurement& m) { return double(m.cancelled_calls); }, true, Agg::sum},
     {"late_results", [](const Measurement& m) { return double(m.late_results); }, true, Agg::sum},
+    // Added with issue 11, after the others so that older readers' columns stay put.
+    {"total_cpu_per_call_ns", [](const Measurement& m) { return per_call(m.cpu_total_s * 1e9, m.calls); }, false,
+     Agg::representative},
+    {"cores", cores, false, Agg::representative},
+    {"allocs_per_call", allocs_per_call, false, Agg::representative},
+    // Open-loop rows (--rate): the rate asked (0: closed loop) and the one
+    // achieved, the calls over the wall time (so the same as calls_per_s).
+    {"rate_asked", [](const Measurement& m) { return m.rate_asked; }, false, Agg::representative},
+    {"rate_achieved", [](const Measurement& m) { return m.wall_s > 0 ? double(m.calls) / m.wall_s : 0.0; }, false,
+     Agg::representative},
 }};
 
 // "<key>_min" and "<key>_max" for every figure, made once: NamedField holds
@@ -194,13 +215,33 @@ double row_figure(const RowResult& row, std::string_view key) { return summarize
 
 bool has_figures(const RowResult& row) { return row.status == RowStatus::ok && !row.runs.empty(); }
 
+const RowResult* baseline_of(std::span<const RowResult> rows, const RowResult& row) {
+    const Configuration& c = row.config;
+    if (c.kind != RowKind::handoff || !has_figures(row)) return nullptr;
+    for (const RowResult& candidate : rows) {
+        const Configuration& b = candidate.config;
+        if (b.is_inline() && has_figures(candidate) && b.work.spec() == c.work.spec() &&
+            b.placement == c.placement && b.rate == c.rate) {
+            return &candidate;
+        }
+    }
+    return nullptr;
+}
+
+Overhead overhead(const RowResult& row, const RowResult* baseline) {
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    if (baseline == nullptr) return {nan, nan};
+    const auto minus = [&](std::string_view key) { return row_figure(row, key) - row_figure(*baseline, key); };
+    return {minus("wall_per_call_ns"), minus("loop_cpu_per_call_ns")};
+}
+
 Field figure_field(const FigureDef& def, double value) {
     if (!std::isfinite(value)) return std::monostate{};
     if (def.integral && value >= 0 && value == std::floor(value)) return std::uint64_t(value);
     return value;
 }
 
-std::vector<NamedField> flat_fields(const RowResult& row) {
+std::vector<NamedField> flat_fields(const RowResult& row, const RowResult* baseline) {
     const Configuration& c = row.config;
     std::vector<NamedField> fields{
         {"backend", c.backend},
@@ -214,6 +255,9 @@ std::vector<NamedField> flat_fields(const RowResult& row) {
         {"placement", describe(c.placement)},
         {"pin", pin_spec(c.placement)},
         {"timeout_ns", std::uint64_t(c.timeout.count())},
+        {"rate", c.rate},  // calls per second asked (--rate); 0: closed loop
+        {"arrival", std::string(to_string(c.arrival))},
+        {"await", std::string(to_string(c.await_mode))},
         {"mechanism", row.mechanism},
     };
     const bool measured = has_figures(row);
@@ -225,6 +269,11 @@ std::vector<NamedField> flat_fields(const RowResult& row) {
         fields.push_back({key_names.at(def.key).min, figure_field(def, summary.min)});
         fields.push_back({key_names.at(def.key).max, figure_field(def, summary.max)});
     }
+    // Row-level: they need the inline row beside this one.
+    const Overhead added = measured ? overhead(row, baseline) : overhead(row, nullptr);
+    const auto real = [](double value) { return std::isfinite(value) ? Field{value} : Field{std::monostate{}}; };
+    fields.push_back({"overhead_wall_per_call_ns", real(added.wall_ns)});
+    fields.push_back({"overhead_loop_cpu_per_call_ns", real(added.loop_cpu_ns)});
     const RowWarnings warnings = measured ? assess_runs(row.runs) : RowWarnings{};
     fields.push_back({"spread", warnings.spread ? Field{*warnings.spread} : Field{std::monostate{}}});
     fields.push_back({"warnings", WordList::of(warnings.codes())});
@@ -268,7 +317,8 @@ void sort_by_wall_per_call(std::vector<RowResult>& rows) {
         const double value =
             report_detail::has_figures(row) ? report_detail::row_figure(row, "wall_per_call_ns")
                                           : std::numeric_limits<double>::quiet_NaN();
-        return std::isfinite(value) ? value : std::numeric_limits<double>::infinity();
+        return std::make_pair(row.config.inflight,
+                              std::isfinite(value) ? value : std::numeric_limits<double>::infinity());
     };
     std::stable_sort(rows.begin(), rows.end(), [&](const RowResult& a, const RowResult& b) { return key(a) < key(b); });
 }

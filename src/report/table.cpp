@@ -2,14 +2,19 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <span>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/duration.hpp"
+#include "base/printable.hpp"
+#include "base/text.hpp"
 #include "report/report.hpp"
 #include "report/figures.hpp"
 #include "report/grid.hpp"
@@ -40,6 +45,17 @@ bool has_named_design(const RowResult& row) {
     return designed || c.timeout.count() != 0;
 }
 
+std::string target_of(const RowResult& row) { return row.config.target_name(); }
+
+// The target every handoff row shares, or "" when they differ (or there are none).
+std::string shared_target(const Report& report) {
+    std::set<std::string> targets;
+    for (const RowResult& row : report.rows) {
+        if (row.config.kind == RowKind::handoff) targets.insert(target_of(row));
+    }
+    return targets.size() == 1 ? *targets.begin() : std::string();
+}
+
 std::string heading(const Report& report) {
     std::vector<std::string> run;
     if (const auto works = distinct(report, work_of); works.size() == 1) {
@@ -50,6 +66,9 @@ std::string heading(const Report& report) {
     }
     if (const auto inflight = distinct(report, inflight_of); inflight.size() == 1) {
         run.push_back(fmt::format("in-flight {}", *inflight.begin()));
+    }
+    if (const std::string target = shared_target(report); !target.empty() && !report.options.wide) {
+        run.push_back("target " + target);  // no Target column then
     }
     const RunContext& c = report.context;
     std::vector<std::string> parts;
@@ -132,10 +151,14 @@ std::string row_label(const RowResult& row) {
     return label;
 }
 
-// The label with its placement when not free: names one row among a sweep's.
+// The label with its placement when not free and its in-flight level above
+// 1: names one row among a sweep's.
 std::string row_name(const RowResult& row) {
     std::string name = row_label(row);
     if (row.config.placement.name != "free" && !row.config.is_floor()) name += " " + row.config.placement.name;
+    if (row.config.inflight > 1 && row.config.kind == RowKind::handoff) {
+        name += fmt::format(" in-flight {}", row.config.inflight);
+    }
     return name;
 }
 
@@ -168,59 +191,42 @@ bool one_regime(const RowResult& row) {
     return p.loop_cpu >= 0 && workers_pinned;
 }
 
-// The columns a report needs: those that vary, and those its rows have.
-struct Columns {
-    bool design = false;
-    bool work = false;
-    bool inflight = false;
-    bool placement = false;
-    bool spread = false;               // some row was repeated
-    const RowResult* floor = nullptr;  // the row xFloor divides by, if any
+// ---- The columns.
+//
+// The identity columns (Backend, Target, Design, Work, InFlight, Placement)
+// tell rows apart and are shown when the rows differ in them, whatever else
+// is chosen. The figure columns below are chosen: the default few, every
+// one (--wide), or those named (--columns).
+
+// What one row's figure cells are made from.
+struct RowView {
+    const RowResult& row;
+    const RowResult* baseline;  // its inline row, for the overhead; nullptr: none in the run
+    const RowResult* floor;     // the run's floor row, for xFloor; nullptr: none
+    std::array<long long, 4> cpu_ms;  // CpuTotal, CpuEvtLoop, CpuWorker, Other as printed
+
+    double figure(std::string_view key) const { return row_figure(row, key); }
 };
 
-Columns choose_columns(const Report& report) {
-    Columns c;
-    for (const RowResult& row : report.rows) {
-        c.design = c.design || has_named_design(row);
-        c.spread = c.spread || row.repeat > 1 || row.runs.size() > 1;
-        // Every row against the cheapest possible round trip of the same run.
-        if (row.config.is_floor() && has_figures(row)) c.floor = &row;
-    }
-    c.work = distinct(report, work_of).size() > 1;
-    c.inflight = distinct(report, inflight_of).size() > 1;
-    c.placement = distinct(report, placement_of).size() > 1 || report.rows.front().config.placement.name != "free";
-    return c;
+// "12.84 us", "-5.20 us"; "-" where there is no value (no inline row).
+std::string signed_ns_cell(double ns) {
+    if (!std::isfinite(ns)) return "-";
+    return ns < 0 ? "-" + format_per_call(-ns / 1e9) : format_per_call(ns / 1e9);
 }
 
-void add_titles(Grid& grid, const Columns& c) {
-    const auto column = [&](std::string title, bool numeric) {
-        grid.titles.push_back(std::move(title));
-        grid.numeric.push_back(numeric);
-    };
-    column("Backend", false);
-    column("Target", false);
-    if (c.design) column("Design", false);
-    if (c.work) column("Work", false);
-    if (c.inflight) column("InFlight", true);
-    if (c.placement) column("Placement", false);
-    for (const char* title : {"Calls", "Wall", "CpuTotal", "CpuEvtLoop", "CpuWorker", "Other", "Wall/call"}) {
-        column(title, true);
+// Three significant digits: "9.98k", "10k", "1.25M", "500".
+std::string short_rate(double per_s) {
+    constexpr std::array<std::pair<double, const char*>, 3> units{{{1e6, "M"}, {1e3, "k"}, {1, ""}}};
+    for (const auto& [scale, unit] : units) {
+        if (per_s >= scale * 0.9995 || scale == 1) return fmt::format("{:.3g}{}", per_s / scale, unit);
     }
-    if (c.spread) column("Spread", true);
-    for (const char* title : {"Loop/call", "Worker/call", "CS/call", "SameCPU", "Calls/s", "p50", "p99"}) {
-        column(title, true);
-    }
-    if (c.floor != nullptr) column("xFloor", true);
+    return {};
 }
 
-// What identifies the row: backend, target, and the columns that vary.
-std::vector<std::string> identity_cells(const RowResult& row, const Columns& c) {
-    std::vector<std::string> cells{row.config.backend, row.config.target_name()};
-    if (c.design) cells.push_back(row.config.design_name());
-    if (c.work) cells.push_back(row.config.work.spec());
-    if (c.inflight) cells.push_back(fmt::format("{}", row.config.inflight));
-    if (c.placement) cells.push_back(row.config.placement.name);
-    return cells;
+std::string rate_cell(const RowView& v) {
+    const double asked = v.figure("rate_asked");
+    if (!(asked > 0)) return "-";
+    return short_rate(v.figure("rate_achieved")) + "/" + short_rate(asked);
 }
 
 std::string same_cpu_cell(const RowResult& row) {
@@ -229,50 +235,239 @@ std::string same_cpu_cell(const RowResult& row) {
     return meaningless ? std::string("-") : fmt::format("{:.0f}%", 100 * same_cpu);
 }
 
-// The figures of a row that has them, in the order of add_titles.
-void add_figure_cells(std::vector<std::string>& cells, const RowResult& row, const Columns& c) {
-    const auto figure = [&](std::string_view key) { return row_figure(row, key); };
-    cells.push_back(fmt::format("{}", row.config.calls));
-    cells.push_back(fmt::format("{:.3f}", figure("wall_s")));
-    for (const long long ms : printed_cpu_ms(row)) cells.push_back(ms_as_seconds(ms));
-    cells.push_back(ns_cell(figure("wall_per_call_ns")));
-    if (c.spread) cells.push_back(spread_cell(row));
-    cells.push_back(format_per_call(figure("loop_cpu_per_call_ns") / 1e9));
-    cells.push_back(format_per_call(figure("worker_cpu_per_call_ns") / 1e9));
-    cells.push_back(fmt::format("{:.2f}", figure("switches_per_call")));
-    cells.push_back(same_cpu_cell(row));
-    cells.push_back(format_rate(figure("calls_per_s")));
-    cells.push_back(ns_cell(figure("lat_p50_ns")));
-    cells.push_back(ns_cell(figure("lat_p99_ns")));
-    if (c.floor != nullptr) {
-        cells.push_back(row.config.is_inline() ? "-"
-                                               : fmt::format("{:.1f}", figure("wall_per_call_ns") /
-                                                                           row_figure(*c.floor, "wall_per_call_ns")));
+std::string fixed2_cell(double value) { return std::isfinite(value) ? fmt::format("{:.2f}", value) : "-"; }
+
+// When a column has something to say.
+enum class When {
+    always,
+    repeated,   // some row has more than one repetition
+    floor,      // the run has a floor row with figures
+    open_loop,  // some row was sent at a rate (--rate)
+    free,       // by default only when some row can change regime (not all pinned); --wide always
+};
+
+struct ColumnDef {
+    TableColumn column;  // name and meaning, for --columns list and the legend
+    When when;
+    bool in_default;
+    std::string (*cell)(const RowView&);
+};
+
+constexpr bool shown_by_default = true;
+constexpr bool wide_only = false;
+
+const std::array<ColumnDef, 22> column_defs{{
+    {{"Calls", "calls measured in the row, over all its repetitions"}, When::always, wide_only,
+     [](const RowView& v) { return fmt::format("{}", v.row.config.calls); }},
+    {{"Rate", "calls per second achieved/asked of an open-loop row (--rate); - when closed loop"}, When::open_loop,
+     shown_by_default, rate_cell},
+    {{"Wall", "seconds of wall time in the measured interval"}, When::always, wide_only,
+     [](const RowView& v) { return fmt::format("{:.3f}", v.figure("wall_s")); }},
+    {{"CpuTotal", "seconds of CPU of every thread of the process, each from its own CPU clock"}, When::always,
+     wide_only, [](const RowView& v) { return ms_as_seconds(v.cpu_ms[0]); }},
+    {{"CpuEvtLoop", "seconds of CPU of the loop thread"}, When::always, wide_only,
+     [](const RowView& v) { return ms_as_seconds(v.cpu_ms[1]); }},
+    {{"CpuWorker", "seconds of CPU of the threads that run calls (the worker, or every pool thread)"}, When::always,
+     wide_only, [](const RowView& v) { return ms_as_seconds(v.cpu_ms[2]); }},
+    {{"Other", "CpuTotal - CpuEvtLoop - CpuWorker as printed (the parts are rounded to add up): CPU of the threads "
+               "no role explains"},
+     When::always, wide_only, [](const RowView& v) { return ms_as_seconds(v.cpu_ms[3]); }},
+    {{"Wall/call", "wall time per call, what one call costs end to end"}, When::always,
+     shown_by_default, [](const RowView& v) { return ns_cell(v.figure("wall_per_call_ns")); }},
+    {{"Spread", "slowest over fastest repetition's Wall/call; ! wide, ~ bimodal"}, When::repeated,
+     shown_by_default, [](const RowView& v) { return spread_cell(v.row); }},
+    {{"+Wall/call", "Wall/call minus the inline row's (same work, placement, rate; - without one): the wall time "
+                    "the handoff adds"},
+     When::always, shown_by_default, [](const RowView& v) { return signed_ns_cell(overhead(v.row, v.baseline).wall_ns); }},
+    {{"CPU/call", "CpuTotal per call: the CPU a call costs, every thread"}, When::always, shown_by_default,
+     [](const RowView& v) { return ns_cell(v.figure("total_cpu_per_call_ns")); }},
+    {{"Loop/call", "CpuEvtLoop per call: what the loop thread pays"}, When::always, wide_only,
+     [](const RowView& v) { return format_per_call(v.figure("loop_cpu_per_call_ns") / 1e9); }},
+    {{"+Loop/call", "Loop/call minus the inline row's: the loop thread's CPU the handoff adds (negative: the loop "
+                    "no longer runs the work)"},
+     When::always, shown_by_default,
+     [](const RowView& v) { return signed_ns_cell(overhead(v.row, v.baseline).loop_cpu_ns); }},
+    {{"Worker/call", "CpuWorker per call: what the workers pay"}, When::always, wide_only,
+     [](const RowView& v) { return format_per_call(v.figure("worker_cpu_per_call_ns") / 1e9); }},
+    {{"Cores", "(CpuEvtLoop + CpuWorker) / Wall: CPUs kept busy, idle time between calls included"},
+     When::always, shown_by_default, [](const RowView& v) { return fixed2_cell(v.figure("cores")); }},
+    {{"CS/call", "context switches of the loop thread and the workers per call"}, When::always, wide_only,
+     [](const RowView& v) { return fmt::format("{:.2f}", v.figure("switches_per_call")); }},
+    {{"SameCPU", "share of the calls whose worker ran on the CPU the loop sent from"}, When::free,
+     shown_by_default, [](const RowView& v) { return same_cpu_cell(v.row); }},
+    {{"Calls/s", "calls per second of wall time"}, When::always, wide_only,
+     [](const RowView& v) { return format_rate(v.figure("calls_per_s")); }},
+    {{"Allocs/call", "heap allocations per call, every thread of the process; n/a where they were not counted"},
+     When::always, wide_only,
+     [](const RowView& v) {
+         const double allocs = v.figure("allocs_per_call");
+         return std::isfinite(allocs) ? fmt::format("{:.2f}", allocs) : std::string("n/a");
+     }},
+    {{"p50", "median round trip of one call, sent to back on the loop thread"}, When::always, shown_by_default,
+     [](const RowView& v) { return ns_cell(v.figure("lat_p50_ns")); }},
+    {{"p99", "99th percentile round trip of one call"}, When::always, shown_by_default,
+     [](const RowView& v) { return ns_cell(v.figure("lat_p99_ns")); }},
+    {{"xFloor", "Wall/call over the floor row's (two threads spinning on one cache line, the cheapest trip)"},
+     When::floor, wide_only,
+     [](const RowView& v) {
+         if (v.row.config.is_inline() || v.floor == nullptr) return std::string("-");
+         return fmt::format("{:.1f}", v.figure("wall_per_call_ns") / row_figure(*v.floor, "wall_per_call_ns"));
+     }},
+}};
+
+// The columns that tell rows apart: accepted by --columns, always shown as needed.
+constexpr std::array<std::string_view, 6> identity_names{"Backend", "Target", "Design", "Work", "InFlight", "Placement"};
+
+const std::array<TableColumn, column_defs.size()> column_list = [] {
+    std::array<TableColumn, column_defs.size()> list{};
+    for (std::size_t i = 0; i < column_defs.size(); ++i) list[i] = column_defs[i].column;
+    return list;
+}();
+
+const ColumnDef& column_def(std::string_view name) {
+    for (const ColumnDef& def : column_defs) {
+        if (def.column.name == name) return def;
     }
+    throw std::out_of_range(fmt::format("no column named '{}'", name));
 }
 
-// What the columns and marks mean.
-std::vector<std::string> column_legend(const Report& report, const Columns& c) {
-    std::vector<std::string> lines{
-        "Wall, Cpu*: seconds in the measured interval (" + runs_phrase(report) +
-            "); /call: per call; CS/call: loop + worker context switches per call.",
-        "CpuTotal: every thread of the process, each from its own CPU clock. Other = CpuTotal - CpuEvtLoop - "
-        "CpuWorker (as printed: the parts are rounded to add up): CPU of the threads no role explains.",
+// The columns a report needs: those that vary, and those its rows have.
+struct Columns {
+    bool target = true;
+    bool design = false;
+    bool work = false;
+    bool inflight = false;
+    bool placement = false;
+    std::vector<const ColumnDef*> figures;  // in the order shown
+    const RowResult* floor = nullptr;       // the row xFloor divides by, if any
+};
+
+bool has_something_to_say(When when, const Report& report, const Columns& c, bool wide) {
+    const auto any = [&](auto&& predicate) { return std::any_of(report.rows.begin(), report.rows.end(), predicate); };
+    switch (when) {
+        case When::always: return true;
+        case When::repeated:
+            return any([](const RowResult& row) { return row.repeat > 1 || row.runs.size() > 1; });
+        case When::floor: return c.floor != nullptr;
+        case When::open_loop:
+            return any([](const RowResult& row) {
+                return row.config.open_loop() || (has_figures(row) && row_figure(row, "rate_asked") > 0);
+            });
+        case When::free:
+            return wide || any([](const RowResult& row) { return !one_regime(row); });
+    }
+    return false;
+}
+
+Columns choose_columns(const Report& report) {
+    const ReportOptions& options = report.options;
+    Columns c;
+    for (const RowResult& row : report.rows) {
+        c.design = c.design || has_named_design(row);
+        // Every row against the cheapest possible round trip of the same run.
+        if (row.config.is_floor() && has_figures(row)) c.floor = &row;
+    }
+    // A target every handoff row shares goes in the heading instead (not with --wide).
+    c.target = options.wide || shared_target(report).empty();
+    c.work = distinct(report, work_of).size() > 1;
+    c.inflight = distinct(report, inflight_of).size() > 1;
+    // The floor always runs split (its line under the table says how): it alone needs no column.
+    std::set<std::string> placements;
+    for (const RowResult& row : report.rows) {
+        if (!row.config.is_floor()) placements.insert(placement_of(row));
+    }
+    c.placement = options.wide || placements.size() > 1 ||
+                  (!placements.empty() && report.rows.front().config.placement.name != "free");
+    if (!options.columns.empty()) {
+        for (const std::string& name : options.columns) c.figures.push_back(&column_def(name));
+        return c;
+    }
+    for (const ColumnDef& def : column_defs) {
+        if ((options.wide || def.in_default) && has_something_to_say(def.when, report, c, options.wide)) {
+            c.figures.push_back(&def);
+        }
+    }
+    return c;
+}
+
+void add_titles(Grid& grid, const Columns& c) {
+    const auto column = [&](std::string_view title, bool numeric) {
+        grid.titles.emplace_back(title);
+        grid.numeric.push_back(numeric);
     };
-    if (c.spread) {
+    column("Backend", false);
+    if (c.target) column("Target", false);
+    if (c.design) column("Design", false);
+    if (c.work) column("Work", false);
+    if (c.inflight) column("InFlight", true);
+    if (c.placement) column("Placement", false);
+    for (const ColumnDef* def : c.figures) column(def->column.name, true);
+}
+
+// What identifies the row: backend, and the columns that vary.
+std::vector<std::string> identity_cells(const RowResult& row, const Columns& c) {
+    std::vector<std::string> cells{row.config.backend};
+    if (c.target) cells.push_back(row.config.target_name());
+    if (c.design) cells.push_back(row.config.design_name());
+    if (c.work) cells.push_back(row.config.work.spec());
+    if (c.inflight) cells.push_back(fmt::format("{}", row.config.inflight));
+    if (c.placement) cells.push_back(row.config.placement.name);
+    return cells;
+}
+
+// The figures of a row that has them, in the order of add_titles.
+void add_figure_cells(std::vector<std::string>& cells, const Report& report, const RowResult& row, const Columns& c) {
+    const RowView view{row, baseline_of(report.rows, row), c.floor, printed_cpu_ms(row)};
+    for (const ColumnDef* def : c.figures) cells.push_back(def->cell(view));
+}
+
+// Whole definitions joined by "; " into lines of about `width` characters,
+// never split inside one (a Markdown legend keeps one bullet per line).
+std::vector<std::string> pack(const std::vector<std::string>& parts, std::size_t width) {
+    std::vector<std::string> lines;
+    std::string line;
+    for (const std::string& part : parts) {
+        if (!line.empty() && line.size() + 2 + part.size() > width) {
+            lines.push_back(line + ".");
+            line.clear();
+        }
+        line += (line.empty() ? "" : "; ") + part;
+    }
+    if (!line.empty()) lines.push_back(line + ".");
+    return lines;
+}
+
+// What the columns shown and their marks mean.
+std::vector<std::string> column_legend(const Report& report, const Columns& c) {
+    if (c.figures.empty()) return {};
+    std::vector<std::string> lines{"Figures: " + runs_phrase(report) + "."};
+    // Each column's meaning, except the latency columns and Spread, which
+    // need a sentence of their own below.
+    std::vector<std::string> definitions, latency;
+    bool spread = false;
+    for (const ColumnDef* def : c.figures) {
+        const std::string_view name = def->column.name;
+        if (name == "p50" || name == "p99") {
+            latency.emplace_back(name);
+        } else if (name == "Spread") {
+            spread = true;
+        } else {
+            definitions.push_back(fmt::format("{}: {}", name, def->column.meaning));
+        }
+    }
+    for (std::string& line : pack(definitions, 118)) lines.push_back(std::move(line));
+    if (spread) {
         lines.push_back(fmt::format(
             "Spread: slowest over fastest repetition's Wall/call. ! wide (above {:.1f}x), ~ bimodal (SameCPU "
             "differs by more than {:.0f} points between repetitions); each marked row's cause and remedy follow "
             "the table.",
             wide_spread_limit, 100 * bimodal_share_range));
     }
-    lines.push_back("SameCPU: share of the calls that ran whose worker ran on the CPU the loop sent from (all "
-                    "repetitions).");
-    lines.push_back("p50, p99: round trip of one call, sent to back on the loop thread, from every call of every "
-                    "repetition (a timed-out call counts until it came back); log-linear histogram, <1.6% error.");
-    if (c.floor != nullptr) {
-        lines.push_back("xFloor: Wall/call over the floor's (two threads spinning on one cache line, the cheapest "
-                        "trip).");
+    if (!latency.empty()) {
+        lines.push_back(fmt::format("{}: round trip of one call, sent to back on the loop thread, from every call of "
+                                    "every repetition (a timed-out call counts until it came back); log-linear "
+                                    "histogram, <1.6% error.",
+                                    fmt::join(latency, ", ")));
     }
     return lines;
 }
@@ -327,7 +522,7 @@ Grid table_grid(const Report& report) {
     add_titles(grid, columns);
     for (const RowResult& row : report.rows) {
         std::vector<std::string> cells = identity_cells(row, columns);
-        if (has_figures(row)) add_figure_cells(cells, row, columns);
+        if (has_figures(row)) add_figure_cells(cells, report, row, columns);
         grid.status.push_back(has_figures(row) ? std::string() : status_text(row));
         grid.cells.push_back(std::move(cells));
     }
@@ -341,6 +536,52 @@ Grid table_grid(const Report& report) {
 }
 
 }  // namespace report_detail
+
+std::span<const TableColumn> table_columns() { return report_detail::column_list; }
+
+std::vector<std::string> parse_columns(std::string_view list) {
+    const auto same = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    };
+    const auto allowed = [] {
+        std::vector<std::string_view> names;
+        for (const TableColumn& column : table_columns()) names.push_back(column.name);
+        return fmt::format("a comma list of {} ('--columns list' says what each means)", fmt::join(names, ", "));
+    };
+    std::vector<std::string> chosen;
+    for (const std::string_view item : split(list, ',')) {
+        const auto column = std::find_if(table_columns().begin(), table_columns().end(),
+                                         [&](const TableColumn& c) { return same(c.name, item); });
+        if (column != table_columns().end()) {
+            if (std::find(chosen.begin(), chosen.end(), column->name) == chosen.end()) chosen.emplace_back(column->name);
+            continue;
+        }
+        const bool identity = std::any_of(report_detail::identity_names.begin(), report_detail::identity_names.end(),
+                                          [&](std::string_view name) { return same(name, item); });
+        if (identity) continue;  // shown whenever rows differ in it
+        throw std::invalid_argument(fmt::format("{} is not a column: expected {}",
+                                                item.empty() ? std::string("an empty name") : quote(item), allowed()));
+    }
+    if (chosen.empty()) throw std::invalid_argument("names no figure column: expected " + allowed());
+    return chosen;
+}
+
+void print_columns(std::ostream& out) {
+    out << "Columns of the table (--columns NAME,NAME,...; --wide shows every one that applies; JSON and CSV keep "
+           "every figure):\n";
+    for (const TableColumn& column : table_columns()) {
+        out << fmt::format("  {:<12} {}\n", column.name, column.meaning);
+    }
+    std::vector<std::string_view> defaults;
+    for (const report_detail::ColumnDef& def : report_detail::column_defs) {
+        if (def.in_default) defaults.push_back(def.column.name);
+    }
+    out << fmt::format("Default: {} (Spread when repeated, Rate when open-loop, SameCPU when a row is not pinned).\n",
+                       fmt::join(defaults, ", "))
+        << "Backend, and Target, Design, Work, InFlight and Placement when rows differ in them, always come first.\n";
+}
 
 void write_table(std::ostream& out, const Report& report) {
     const report_detail::Grid grid = report_detail::table_grid(report);
