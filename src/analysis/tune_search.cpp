@@ -80,9 +80,8 @@ std::vector<TuneCandidate> tune_candidates(const Configuration& base, bool with_
 
 namespace {
 
-double run_cores(const Measurement& m) {
-    return m.wall_s > 0 ? (m.cpu_loop_s + m.cpu_worker_s) / m.wall_s : std::numeric_limits<double>::quiet_NaN();
-}
+// Cores exactly as the table prints it: the report's figure, one run's.
+double run_cores(const Measurement& m) { return report_detail::figure_def("cores").of(m); }
 
 FigureRange range_over_runs(const RowResult& row, const std::function<double(const Measurement&)>& of) {
     FigureRange r;
@@ -97,10 +96,7 @@ FigureRange range_over_runs(const RowResult& row, const std::function<double(con
 
 }  // namespace
 
-double cores_of(const RowResult& row) {
-    const Measurement* run = report_detail::representative_run(row);
-    return run != nullptr ? run_cores(*run) : std::numeric_limits<double>::quiet_NaN();
-}
+double cores_of(const RowResult& row) { return report_detail::row_figure(row, "cores"); }
 
 TunePoint point_of(const RowResult& row) {
     TunePoint p;
