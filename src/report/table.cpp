@@ -47,6 +47,16 @@ bool has_named_design(const RowResult& row) {
 
 std::string target_of(const RowResult& row) { return row.config.target_name(); }
 
+std::string format_rate(double per_s);
+
+// "open loop at 10k calls/s (poisson arrivals, seed 1)", or "" for a closed loop.
+std::string rate_of(const RowResult& row) {
+    const Configuration& c = row.config;
+    if (!c.open_loop()) return "";
+    return fmt::format("open loop at {} calls/s ({} arrivals{})", format_rate(c.rate), to_string(c.arrival),
+                       c.arrival == ArrivalKind::poisson ? fmt::format(", seed {}", c.seed) : "");
+}
+
 // The target every handoff row shares, or "" when they differ (or there are none).
 std::string shared_target(const Report& report) {
     std::set<std::string> targets;
@@ -66,6 +76,9 @@ std::string heading(const Report& report) {
     }
     if (const auto inflight = distinct(report, inflight_of); inflight.size() == 1) {
         run.push_back(fmt::format("in-flight {}", *inflight.begin()));
+    }
+    if (const auto rates = distinct(report, rate_of); rates.size() == 1 && !rates.begin()->empty()) {
+        run.push_back(*rates.begin());
     }
     if (const std::string target = shared_target(report); !target.empty() && !report.options.wide) {
         run.push_back("target " + target);  // no Target column then
