@@ -1,5 +1,6 @@
 // The allocation counter: exact on known workloads, whichever thread
-// allocates and whether it is still alive when the count is read.
+// allocates and whether it is still alive when the count is read; and every
+// row's Measurement carrying it.
 //
 // (tests/test_allocation.cpp is another thing: it replaces operator new in
 // the test binary to check that two runs differing only in their number of
@@ -21,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "measurement/allocation_counter.hpp"
+#include "run/runner.hpp"
 
 namespace handoff {
 namespace {
@@ -164,6 +166,43 @@ TEST(AllocationCounter, ThreadsComingAndGoingKeepTheCount) {
     }
     for (int* p : made) delete p;
     EXPECT_EQ(counted, std::uint64_t(generations * per_thread));
+}
+
+// Every row measured in-process carries the count. The lab's callback path
+// allocates nothing per call: epoll's dedicated worker, the default design.
+TEST(AllocationCounter, EveryInProcessRowCarriesIt) {
+    Configuration config;
+    config.backend = "epoll";
+    config.target = TargetKind::dedicated;
+    config.work = Work::parse("none");
+    config.calls = 10000;
+    config.warmup = 100;
+    const RowResult handoff = run_configuration(config);
+    ASSERT_EQ(handoff.status, RowStatus::ok) << handoff.reason;
+    ASSERT_EQ(handoff.runs.size(), 1u);
+    const Measurement& m = handoff.runs[0];
+    EXPECT_EQ(m.allocations_known, allocation_counting_available());
+    if (!m.allocations_known) {
+        EXPECT_EQ(m.allocations, 0u);
+        GTEST_SKIP() << allocation_counting_unavailable_reason();
+    }
+    std::printf("epoll dedicated, work none: %llu allocations in %llu calls\n",
+                static_cast<unsigned long long>(m.allocations), static_cast<unsigned long long>(m.calls));
+    EXPECT_LT(double(m.allocations) / double(m.calls), 1.0);
+
+    const RowResult inline_row = run_configuration(Configuration::reference(RowKind::inline_calls, config));
+    ASSERT_EQ(inline_row.status, RowStatus::ok) << inline_row.reason;
+    EXPECT_TRUE(inline_row.runs[0].allocations_known);
+    EXPECT_EQ(inline_row.runs[0].allocations, 0u) << "inline, work none";
+
+    const RowResult floor_row = run_configuration(Configuration::reference(RowKind::floor, config));
+    if (floor_row.status == RowStatus::unavailable) {
+        std::printf("floor unavailable (%s): not checked\n", floor_row.reason.c_str());
+        return;
+    }
+    ASSERT_EQ(floor_row.status, RowStatus::ok) << floor_row.reason;
+    EXPECT_TRUE(floor_row.runs[0].allocations_known);
+    EXPECT_EQ(floor_row.runs[0].allocations, 0u) << "floor";
 }
 
 }  // namespace
