@@ -47,6 +47,7 @@ extern "C" {
 void* __libc_malloc(std::size_t size) noexcept;
 void* __libc_calloc(std::size_t count, std::size_t size) noexcept;
 void* __libc_realloc(void* ptr, std::size_t size) noexcept;
+void __libc_free(void* ptr) noexcept;
 void* __libc_memalign(std::size_t alignment, std::size_t size) noexcept;
 void* __libc_valloc(std::size_t size) noexcept;
 void* __libc_pvalloc(std::size_t size) noexcept;
@@ -161,6 +162,11 @@ std::uint64_t allocations_so_far() {
 // memory (a failed one too), then forwards. Not counted: free, and realloc
 // to size 0 of a block (a free).
 extern "C" {
+
+// Counts nothing; defined so that every entry point of the heap is glibc's
+// even under a preloaded allocator (LD_PRELOAD comes after the binary in
+// symbol lookup: its free would otherwise be handed glibc's blocks).
+void free(void* ptr) noexcept { __libc_free(ptr); }
 
 void* malloc(std::size_t size) noexcept {
     handoff::count_one();

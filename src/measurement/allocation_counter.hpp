@@ -5,8 +5,9 @@
 // pvalloc) and forwards each to glibc's own (__libc_malloc and its kin), so
 // every allocation of the process reaches the counter: the lab's, libstdc++'s
 // (operator new calls malloc, so a `new` counts once), libuv's, liburing's,
-// Asio's, glibc's own (strdup, fopen). free is not hooked: it counts nothing,
-// and glibc's frees what glibc's malloc returned.
+// Asio's, glibc's own (strdup, fopen). free forwards too and counts nothing.
+// The binary's definitions come before any LD_PRELOADed allocator in symbol
+// lookup: such an allocator is bypassed, and the heap stays glibc's.
 //
 // Each thread counts into a slot of its own (one cache line, written only by
 // its owner: a load and a store, no locked instruction), claimed at its first
