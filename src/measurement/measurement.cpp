@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "measurement/allocation_counter.hpp"
+
 namespace handoff {
 namespace {
 
@@ -67,7 +69,9 @@ constexpr double seconds(std::int64_t ns) { return double(ns) / 1e9; }
 // no thread can show more CPU than the wall allows, and a loop thread
 // preempted while it reads the edge shows as wall time. The slow readings
 // (the thread list, /proc's switch counters, getrusage) stay outside the
-// span: before it at the start, after it at the end.
+// span: before it at the start, after it at the end. The allocation count is
+// read innermost of all, so the edges' own allocations (the thread map, the
+// thread list) fall outside the interval; reading it allocates nothing.
 IntervalEdge open_interval() {
     IntervalEdge edge;
     edge.loop_tid = current_tid();
@@ -88,11 +92,17 @@ IntervalEdge open_interval() {
     }
     edge.process_cpu_ns = process_cpu_ns();
     edge.threads[edge.loop_tid] = {this_thread_cpu_ns(), loop_switches};
+    // Last: every allocation above (the map's nodes, the thread list) is the edge's own.
+    edge.allocations_known = allocation_counting_available();
+    edge.allocations = allocations_so_far();
     return edge;
 }
 
 IntervalEdge close_interval(const IntervalEdge& start, const std::vector<pid_t>& workers) {
     IntervalEdge edge;
+    // First: every allocation below is the edge's own.
+    edge.allocations = allocations_so_far();
+    edge.allocations_known = allocation_counting_available();
     edge.loop_tid = current_tid();
     edge.threads[edge.loop_tid].cpu_ns = this_thread_cpu_ns();
     // The workers first (their ids are known), then every thread of the start.
@@ -150,6 +160,9 @@ Measurement measure_interval(const IntervalEdge& start, const IntervalEdge& end,
     }
     m.cpu_worker_s = seconds(worker_ns);
     m.worker_threads = unsigned(workers.size());
+
+    m.allocations_known = start.allocations_known && end.allocations_known;
+    m.allocations = m.allocations_known ? end.allocations - start.allocations : 0;
 
     const auto ended = std::count_if(start.threads.begin(), start.threads.end(),
                                      [&](const auto& entry) { return !end.threads.contains(entry.first); });

@@ -76,6 +76,11 @@ struct IntervalEdge {
     std::int64_t process_cpu_ns = 0;  // lagging; only to notice threads that came and went inside
     pid_t loop_tid = 0;
     std::map<pid_t, ThreadSample> threads;  // every thread of the process, the loop thread too
+    // Heap allocations by every thread so far (allocation_counter.hpp), read
+    // innermost: after the edge's own allocations at the start, before them
+    // at the end. Unknown when the build has no allocation hook.
+    std::uint64_t allocations = 0;
+    bool allocations_known = false;
 };
 
 // Called on the loop thread just before the first measured call is sent.

@@ -218,13 +218,15 @@ std::string run_a(Shared& shared, std::uint64_t round_trips, int cpu_a, int cpu_
     }
 
     // Measured pass: nothing in the loop but the trips, between the edges
-    // every row's interval has.
+    // every row's interval has. The worker list is made before: its
+    // allocation is not the floor's.
+    const std::vector<pid_t> workers{b_tid};
     const IntervalEdge start = open_interval();
     for (std::uint64_t i = 0; i < round_trips; ++i) {
         if (!requester.trip()) return requester.error();
     }
-    const IntervalEdge end = close_interval(start, {b_tid});
-    out.measurement = measure_interval(start, end, {b_tid}, round_trips);
+    const IntervalEdge end = close_interval(start, workers);
+    out.measurement = measure_interval(start, end, workers, round_trips);
 
     // Latency pass: one timestamp per trip into a buffer (allocated before,
     // converted after), then into the histogram every row's latency uses.
