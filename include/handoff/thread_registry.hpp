@@ -38,6 +38,9 @@ public:
 
     // Kernel thread ids noted so far.
     std::vector<pid_t> threads() const;
+    // The same into `out`, reusing its capacity: no allocation at an
+    // interval's edge when `out` was reserved before.
+    void threads_into(std::vector<pid_t>& out) const;
 
     // Why pinning a worker failed, or "" (the run is then not what was asked).
     std::string pin_error() const;

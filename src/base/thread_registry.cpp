@@ -50,6 +50,11 @@ std::vector<pid_t> ThreadRegistry::threads() const {
     return tids_;
 }
 
+void ThreadRegistry::threads_into(std::vector<pid_t>& out) const {
+    std::lock_guard lock(mutex_);
+    out.assign(tids_.begin(), tids_.end());
+}
+
 namespace {
 
 // What register_pool_threads shares with its tasks: held by each task too,

@@ -194,6 +194,7 @@ void AwaitingSide::choose_sampling() {
 
 void AwaitingSide::begin_measured() {
     choose_sampling();
+    workers_.reserve(256);
     measuring_ = true;
     measured_from_ = next_seq_;
     sent_ = 0;
@@ -206,9 +207,9 @@ void AwaitingSide::begin_measured() {
 
 // Every measured call has ended (delivered or timed out): the interval closes.
 void AwaitingSide::finish() {
-    const std::vector<pid_t> workers = registry_.threads();
-    const IntervalEdge end = close_interval(start_, workers);
-    measurement_ = measure_interval(start_, end, workers, delivered_ + timed_out_);
+    registry_.threads_into(workers_);  // reserved before the interval: nothing allocated inside it
+    const IntervalEdge end = close_interval(start_, workers_);
+    measurement_ = measure_interval(start_, end, workers_, delivered_ + timed_out_);
     measurement_->failed_calls = failed_;
     measurement_->timed_out_calls = timed_out_;
     measurement_->cancelled_calls = cancelled_;

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "handoff/call.hpp"
 #include "handoff/loop.hpp"
@@ -118,6 +119,7 @@ private:
     std::uint64_t cpu_known_ = 0;  // measured calls whose worker CPU is known
     std::int64_t armed_ns_ = 0;    // the deadline the loop holds, 0 for none
     IntervalEdge start_;
+    std::vector<pid_t> workers_;  // the registry's threads at the end
     LatencyHistogram latency_;
     std::optional<Measurement> measurement_;
 };
