@@ -17,6 +17,14 @@
 // Every handler here carries an allocator that places it in a fixed buffer —
 // the buffer of its call's window slot, or one of a few drain buffers — so no
 // call touches the heap.
+//
+// --await coroutine: the callers are Asio's own coroutines (AsioLoop is a
+// CoroutineLoop): boost::asio::awaitable<void> started with co_spawn, each
+// call awaited as `co_await async_handoff(...)` with use_awaitable, an
+// async_initiate whose handler is parked per caller and invoked through
+// asio::dispatch on the loop thread once the call is delivered (by any of the
+// three paths above). What that costs in Asio's own machinery is the point:
+// it is measured, not tuned (see AsioLoop::resume_caller).
 
 // Asio's fenced blocks call std::atomic_thread_fence, which ThreadSanitizer
 // cannot model, and GCC says so (-Wtsan, an error under -Werror). Asio orders
@@ -34,21 +42,34 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
+#include <vector>
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/version.hpp>
 
 #include <fmt/format.h>
 
+#include "handoff/awaitable.hpp"
 #include "handoff/completion_inbox.hpp"
 #include "handoff/backend.hpp"
 #include "handoff/thread_registry.hpp"
 #include "handoff/work.hpp"
 #include "handoff/loop_gate.hpp"
+
+#if !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#error "Boost.Asio without co_await: --await coroutine needs a C++20 compiler (g++ 10 or later, -std=c++20)"
+#endif
 
 namespace handoff {
 namespace {
@@ -141,19 +162,30 @@ bool uses_inbox(const Design* design) {
             design->queue == Design::Queue::inplace);
 }
 
-class AsioLoop final : public Loop {
+// What a caller coroutine's co_await completes with: the call's exception
+// (rethrown at the co_await) or its value. use_awaitable's handler for it.
+using CallSignature = void(std::exception_ptr, std::uint64_t);
+using CallerHandler = boost::asio::async_result<boost::asio::use_awaitable_t<>, CallSignature>::handler_type;
+
+class AsioLoop final : public Loop, public CoroutineLoop {
 public:
     explicit AsioLoop(const LoopOptions& options)
         : sink_(*options.sink), inbox_path_(uses_inbox(options.design)), gate_(options.design),
-          arena_(options.window) {}
+          arena_(options.window), parked_(options.window) {}
 
     // Shutdown: every result posted or pushed but not yet delivered still
     // reaches the sink. Delivery handlers and drains run once more (the stop
     // flag keeps a drain from spinning); what they leave in the inbox goes
     // straight to the sink.
+    //
+    // Callers still suspended (--await coroutine) are never resumed: each
+    // parked handler owns its caller's coroutine stack, and destroying it
+    // posts the stack's destruction to io_ (Asio unwinds a coroutine through
+    // its executor), which the poll below runs.
     ~AsioLoop() override {
         stop_requested_.store(true, std::memory_order_release);
         timer_.reset();  // a pending wait is abandoned with it
+        for (std::optional<CallerHandler>& parked : parked_) parked.reset();
         io_.restart();
         io_.poll();
         deliver_all(inbox_.take_all(), sink_);
@@ -236,7 +268,60 @@ public:
         return gate_.gated() ? "asio::post of a drain, gated" : "asio::post of a drain";
     }
 
+    // ---- --await coroutine: the callers as Asio coroutines (CoroutineLoop).
+
+    // co_spawn, detached: the caller starts once run() runs it.
+    void spawn_caller(CallerDriver& driver, std::uint32_t caller) override {
+        boost::asio::co_spawn(io_, run_caller<boost::asio::awaitable<void>>(driver, caller, CallerOps{this, &driver}),
+                              boost::asio::detached);
+    }
+
+    // Invoked as an asynchronous operation's handler is: through its
+    // associated executor, with dispatch, which runs it here (this is the
+    // io_context's thread); the caller's coroutine runs to its next co_await.
+    void resume_caller(std::uint32_t caller, std::exception_ptr error, std::uint64_t value) override {
+        std::optional<CallerHandler>& parked = parked_[caller];
+        CallerHandler handler = std::move(*parked);
+        parked.reset();
+        const auto executor = boost::asio::get_associated_executor(handler, io_.get_executor());
+        boost::asio::dispatch(executor, [handler = std::move(handler), error = std::move(error), value]() mutable {
+            handler(std::move(error), value);
+        });
+    }
+
+    std::string await_mechanism() const override {
+        return "asio::awaitable (co_spawn), co_await async_initiate with use_awaitable, resumed by asio::dispatch";
+    }
+
 private:
+    // What an Asio caller awaits (the Ops of run_caller): asynchronous
+    // operations with use_awaitable, whose handler waits in parked_ until the
+    // awaiting side resumes the caller.
+    struct CallerOps {
+        // Submits `call` once the caller is suspended (async_initiate runs
+        // the initiation then); completes with the call's exception or value.
+        boost::asio::awaitable<std::uint64_t> handoff(Call& call, std::uint32_t caller) const {
+            return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, CallSignature>(
+                [loop = loop, driver = driver, &call, caller](CallerHandler handler) {
+                    loop->parked_[caller].emplace(std::move(handler));
+                    driver->submit(call, caller);
+                },
+                boost::asio::use_awaitable);
+        }
+        // Completes when a slot may be free, or the phase is over.
+        boost::asio::awaitable<std::uint64_t> slot_free(std::uint32_t caller) const {
+            return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, CallSignature>(
+                [loop = loop, driver = driver, caller](CallerHandler handler) {
+                    loop->parked_[caller].emplace(std::move(handler));
+                    driver->await_slot(caller);
+                },
+                boost::asio::use_awaitable);
+        }
+
+        AsioLoop* loop;
+        CallerDriver* driver;
+    };
+
     // What "sleeping" means for asio. The loop thread blocks inside
     // io_context::run(), and asio offers no hook before it blocks; but on the
     // inbox path the only handlers this io_context ever runs are drains. So
@@ -333,6 +418,9 @@ private:
     // Keeps run() blocked while nothing is queued.
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
     std::optional<boost::asio::steady_timer> timer_;  // after io_: made at the first deadline
+    // Per caller (fewer than the window's slots): the handler of the
+    // operation it awaits. After io_, which must outlive them (see the destructor).
+    std::vector<std::optional<CallerHandler>> parked_;
     std::int64_t deadline_ns_ = 0;                    // set_deadline's, 0 for none (loop thread)
     std::uint64_t deadline_generation_ = 0;
 };

@@ -117,3 +117,39 @@ TEST(Allocation, NonePerCallWithTimeouts) {
 
 }  // namespace
 }  // namespace handoff
+
+namespace handoff {
+namespace {
+
+// --await coroutine: the lab's awaitable makes one frame per caller per phase
+// and nothing per call; Asio's awaitable path recycles its per-call frames
+// (use_awaitable's initiation, dispatch's function) in Asio's per-thread
+// cache, so at steady state it reaches the heap no more than that.
+TEST(Allocation, NonePerCallWithCoroutines) {
+    for (const Backend* backend : all_backends()) {
+        if (backend_unavailable_reason(*backend)) continue;
+        for (std::uint32_t inflight : {1u, 8u}) {
+            Configuration config;
+            config.backend = std::string(backend->name);
+            config.work = Work{};
+            config.warmup = 100;
+            config.inflight = inflight;
+            config.await_mode = AwaitMode::coroutine;
+            config.target = TargetKind::pool;
+            expect_none_per_call(config, fmt::format("{} pool in-flight {}, coroutines", backend->name, inflight));
+            config.target = TargetKind::dedicated;
+            for (const char* design : {"classic", "inplace", "adaptive", "native"}) {
+                config.design = parse_design(design);
+                expect_none_per_call(config,
+                                     fmt::format("{} {} in-flight {}, coroutines", backend->name, design, inflight));
+            }
+            config.timeout = std::chrono::milliseconds(1);
+            config.design = parse_design("classic");
+            expect_none_per_call(config, fmt::format("{} classic in-flight {}, coroutines with a timeout",
+                                                     backend->name, inflight));
+        }
+    }
+}
+
+}  // namespace
+}  // namespace handoff

@@ -61,6 +61,9 @@ Work: none | sleep0 | yield | syscall | spin:DUR | sleep:DUR   (DUR: 250ns, 2us,
 Timeouts: --timeout DUR gives up on a call not back in time (timed_out_calls); a call still
   queued is cancelled (cancelled_calls), a running one's result is dropped when it comes
   (late_results). Each row runs without and with the timeout. See README.rst.
+Await: --await coroutine runs --inflight N C++20 coroutines on the loop thread, each
+  co_awaiting its calls one after another (asio: asio::awaitable + use_awaitable; the others:
+  the lab's awaitable); --await all puts each row beside its callback row. Not with --rate.
 Columns: by default Wall/call, +Wall/call and +Loop/call (what the handoff adds over the inline
 row: wall, and CPU on the loop thread), CPU/call (every thread), Cores ((loop + worker CPU) /
 wall), p50, p99. --wide shows every column (Wall, CpuTotal, CpuEvtLoop, CpuWorker, Other, ...),
@@ -153,6 +156,7 @@ std::uint64_t parse_count(std::string_view option, const std::string& text, std:
 struct Typed {
     std::string count = "250000", repeat = "5", work = "sleep0", backends = "all", target = "all", threads = "4";
     std::string warmup, inflight = "1", format, output, placement = "free", pin, sweep, timeout, columns;
+    std::string await_mode = "callback";
     std::string rate, arrival = "fixed", seed = "1";
     std::vector<std::string> designs;
     bool list = false, floor = false, no_floor = false, wide = false;
@@ -196,6 +200,9 @@ void define_options(CLI::App& app, Typed& t) {
     add_value(app, "--timeout", t.timeout, "DUR",
               "give up on a call not back within DUR (timed out; cancelled if still queued); each row then runs "
               "twice, without and with it");
+    add_value(app, "--await", t.await_mode, "MODE",
+              "how the loop thread awaits each call: callback (default), coroutine (C++20: Asio's awaitable on "
+              "asio, the lab's awaitable elsewhere), or all (each row both ways)");
 }
 
 void note_given(const CLI::App& app, Typed& t) {
@@ -468,6 +475,30 @@ std::vector<Configuration> with_timeouts(const std::vector<Configuration>& rows,
     return both;
 }
 
+// --await: the modes each handoff row runs in; `all`: each row twice, side
+// by side, callback then coroutine.
+std::vector<AwaitMode> parse_await(const std::string& text) {
+    if (text == "callback") return {AwaitMode::callback};
+    if (text == "coroutine") return {AwaitMode::coroutine};
+    if (text == "all") return {AwaitMode::callback, AwaitMode::coroutine};
+    throw UsageError("--await", fmt::format("{} is not allowed: expected callback, coroutine or all", quote(text)));
+}
+
+std::vector<Configuration> with_awaits(const std::vector<Configuration>& rows, const std::vector<AwaitMode>& modes) {
+    std::vector<Configuration> all;
+    for (const Configuration& config : rows) {
+        if (config.is_inline() || config.is_floor()) {
+            all.push_back(config);
+            continue;
+        }
+        for (const AwaitMode mode : modes) {
+            all.push_back(config);
+            all.back().await_mode = mode;
+        }
+    }
+    return all;
+}
+
 std::chrono::nanoseconds parse_timeout(const std::string& text) {
     const auto timeout = parse_as("--timeout", [&] { return parse_duration(text); });
     if (timeout.count() <= 0) throw UsageError("--timeout", "expected a duration above 0, like 10ms");
@@ -489,6 +520,7 @@ Options plan(const Typed& t) {
     const bool floor_row = t.floor || (!t.no_floor && online.size() >= 2);
     options.configurations = build_configurations(base, choices, floor_row);
     if (t.timeout_given) options.configurations = with_timeouts(options.configurations, parse_timeout(t.timeout));
+    options.configurations = with_awaits(options.configurations, parse_await(t.await_mode));
     return options;
 }
 

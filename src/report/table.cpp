@@ -37,12 +37,12 @@ std::uint64_t calls_of(const RowResult& row) { return row.config.calls; }
 std::uint64_t inflight_of(const RowResult& row) { return row.config.inflight; }
 std::string placement_of(const RowResult& row) { return describe(row.config.placement); }
 // A design worth a column: a dedicated worker of another shape than the
-// default (compared axis by axis, not by name), or a timeout.
+// default (compared axis by axis, not by name), a timeout, or coroutines.
 bool has_named_design(const RowResult& row) {
     const Configuration& c = row.config;
     const bool designed = c.kind == RowKind::handoff && c.target == TargetKind::dedicated &&
                           c.design.describe() != Design{}.describe();
-    return designed || c.timeout.count() != 0;
+    return designed || c.timeout.count() != 0 || c.await_mode == AwaitMode::coroutine;
 }
 
 std::string target_of(const RowResult& row) { return row.config.target_name(); }

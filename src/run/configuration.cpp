@@ -12,6 +12,9 @@ std::string Configuration::design_name() const {
     std::string name = !is_inline() && !is_floor() && target == TargetKind::dedicated ? design.name : "-";
     // A row with --timeout sits beside the same row without: the name tells them apart.
     if (timeout.count() != 0) name = (name == "-" ? "" : name + ",") + "timeout=" + format_duration(timeout);
+    // So does a row awaited by coroutines beside the same row's callbacks
+    // (callback rows keep their names: earlier results stay comparable).
+    if (await_mode == AwaitMode::coroutine) name = (name == "-" ? "" : name + ",") + "await=coroutine";
     return name;
 }
 

@@ -63,7 +63,8 @@ struct Configuration {
     // (same work, calls, repetitions and placement).
     static Configuration reference(RowKind kind, Configuration like);
     std::string target_name() const;  // "dedicated", "pool", "-" for inline
-    std::string design_name() const;  // the design for dedicated, "-" otherwise; ",timeout=DUR" added
+    // The design for dedicated, "-" otherwise; ",timeout=DUR" and ",await=coroutine" added.
+    std::string design_name() const;
 };
 
 // interrupted: a signal stopped the run before the row's first repetition ended.

@@ -16,6 +16,7 @@
 #include "handoff/thread_registry.hpp"
 #include "run/assembly.hpp"
 #include "run/awaiting_side.hpp"
+#include "run/coroutine_side.hpp"
 #include "run/floor.hpp"
 #include "run/inline_row.hpp"
 #include "run/stop_switch.hpp"
@@ -39,16 +40,31 @@ struct DetachOnExit {
 
 // Destroyed before the target and the loop, which then hand back whatever
 // is still out: the awaiting only takes it back.
+template <class Side>
 struct CloseOnExit {
-    AwaitingSide& awaiting;
+    Side& awaiting;
     ~CloseOnExit() { awaiting.close(); }
 };
 
+// The two awaiting sides' errors: the window's, and for coroutines also a
+// co_await that gave its caller something other than the call's outcome.
+std::uint64_t errors_of(AwaitingSide& awaiting) { return awaiting.window().errors(); }
+std::string first_error_of(AwaitingSide& awaiting) { return awaiting.window().first_error(); }
+std::uint64_t errors_of(CoroutineSide& awaiting) { return awaiting.errors(); }
+std::string first_error_of(CoroutineSide& awaiting) { return awaiting.first_error(); }
+
+// How calls travel, and with coroutines how they are awaited.
+std::string mechanism_of(AwaitingSide&, const Assembly::Built& built) { return built.mechanism(); }
+std::string mechanism_of(CoroutineSide& awaiting, const Assembly::Built& built) {
+    return built.mechanism() + "; await: " + awaiting.await_mechanism();
+}
+
 // Why a finished run is not a result, or "" when it is.
-std::string verdict(AwaitingSide& awaiting, ThreadRegistry& registry) {
+template <class Side>
+std::string verdict(Side& awaiting, ThreadRegistry& registry) {
     CallWindow& window = awaiting.window();
     if (const std::string pin_error = registry.pin_error(); !pin_error.empty()) return "placement: " + pin_error;
-    if (window.errors() != 0) return window.first_error();
+    if (errors_of(awaiting) != 0) return first_error_of(awaiting);
     if (!awaiting.measurement()) {
         awaiting.close();  // a no-op unless run() threw before the guard
         return fmt::format("stopped with {} calls outstanding (seq {})", awaiting.outstanding_at_close(),
@@ -60,7 +76,9 @@ std::string verdict(AwaitingSide& awaiting, ThreadRegistry& registry) {
     return "";
 }
 
-// Everything that happens on the loop thread: build, warm up, measure, tear down.
+// Everything that happens on the loop thread: build, warm up, measure, tear
+// down, with the awaiting side `Side` (callback or coroutine).
+template <class Side>
 LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backend, StopSwitch& stop_switch,
                                std::atomic<std::uint64_t>& progress, const std::vector<int>& process_mask) {
     LoopOutcome outcome;
@@ -76,21 +94,21 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
                        .target = config.target,
                        .design = &config.design,
                        .threads = config.threads,
-                       .window = AwaitingSide::slots_for(config),
+                       .window = Side::slots_for(config),
                        .work = config.work,
                        .cancellable = config.timeout.count() != 0,
                        .placement = config.placement},
                       process_mask);
-    AwaitingSide awaiting(config, assembly.registry(), progress);
+    Side awaiting(config, assembly.registry(), progress);
     try {
         const Assembly::Built built = assembly.build(awaiting);
-        outcome.mechanism = built.mechanism();
         awaiting.attach(*built.loop, *built.target);
+        outcome.mechanism = mechanism_of(awaiting, built);
         stop_switch.attach(built.loop.get());
         // Declared after the loop and target, so destroyed first: the watchdog
         // never reaches a loop that is gone, even when run() throws.
         const DetachOnExit detach{stop_switch};
-        const CloseOnExit close_awaiting{awaiting};
+        const CloseOnExit<Side> close_awaiting{awaiting};
         awaiting.start();
         built.loop->run();
     } catch (const Unsupported& e) {
@@ -102,7 +120,7 @@ LoopOutcome run_on_loop_thread(const Configuration& config, const Backend& backe
         return outcome;
     }
     outcome.measurement = awaiting.measurement();
-    outcome.errors = awaiting.window().errors();
+    outcome.errors = errors_of(awaiting);
     outcome.error = verdict(awaiting, assembly.registry());
     return outcome;
 }
@@ -137,6 +155,10 @@ std::optional<std::string> cannot_build(const Configuration& config, const Backe
     if (auto reason = backend_unavailable_reason(backend)) return reason;
     if (config.target == TargetKind::dedicated) {
         if (auto reason = design_unsupported_reason(backend, config.design)) return reason;
+    }
+    if (config.await_mode == AwaitMode::coroutine && config.open_loop()) {
+        return std::string("open-loop --rate is not built for --await coroutine yet: each coroutine awaits its "
+                           "calls one after another (closed loop)");
     }
     return placement_conflict(config);
 }
@@ -196,7 +218,9 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
     std::condition_variable done_cv;
     bool done = false;
     std::thread loop_thread([&] {
-        outcome = run_on_loop_thread(config, backend, stop_switch, progress, process_mask);
+        outcome = config.await_mode == AwaitMode::coroutine
+                      ? run_on_loop_thread<CoroutineSide>(config, backend, stop_switch, progress, process_mask)
+                      : run_on_loop_thread<AwaitingSide>(config, backend, stop_switch, progress, process_mask);
         std::lock_guard lock(done_mutex);
         done = true;
         done_cv.notify_one();

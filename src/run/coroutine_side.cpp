@@ -1,0 +1,293 @@
+#include "run/coroutine_side.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "handoff/clocks.hpp"
+
+namespace handoff {
+
+CoroutineSide::CoroutineSide(const Configuration& config, ThreadRegistry& registry,
+                             std::atomic<std::uint64_t>& progress)
+    : config_(config),
+      registry_(registry),
+      progress_(progress),
+      timeout_ns_(config.timeout.count()),
+      window_(slots_for(config), config.work),
+      parkings_(config.inflight),
+      awaiting_(config.inflight, nullptr),
+      caller_of_(window_.slots(), 0) {
+    tasks_.reserve(config.inflight);
+    slot_waiters_.reserve(config.inflight);
+    expiring_.reserve(config.inflight);
+    // One exception object for every timeout of the run, made outside the interval.
+    if (timeout_ns_ != 0) timed_out_error_ = std::make_exception_ptr(CallTimedOut());
+}
+
+void CoroutineSide::attach(Loop& loop, Target& target) {
+    loop_ = &loop;
+    target_ = &target;
+    foreign_ = dynamic_cast<CoroutineLoop*>(&loop);
+}
+
+std::string CoroutineSide::await_mechanism() const {
+    return foreign_ != nullptr ? foreign_->await_mechanism() : "lab awaitable, resumed from the loop's delivery";
+}
+
+// Every caller is made and started here, before the loop runs: the loop's
+// own (Asio) start in its first turns, the lab's at once. A design whose
+// loop never returns from a handler (loop-spin=forever) could not start one
+// later. There are as many as calls may be in flight, for the whole run.
+void CoroutineSide::start() {
+    callers_ = std::uint32_t(std::min<std::uint64_t>(config_.inflight, config_.warmup + config_.calls));
+    live_callers_ = callers_;
+    if (foreign_ == nullptr) {
+        const LabOps<CoroutineSide> ops{this, parkings_.data()};
+        for (std::uint32_t caller = 0; caller < callers_; ++caller) {
+            tasks_.push_back(run_caller<CallerTask>(*this, caller, ops));
+        }
+    }
+    if (config_.warmup == 0) {
+        open_measured();
+    } else {
+        phase_total_ = config_.warmup;
+    }
+    for (std::uint32_t caller = 0; caller < callers_; ++caller) {
+        if (foreign_ != nullptr) {
+            foreign_->spawn_caller(*this, caller);
+        } else {
+            tasks_[caller].start();
+        }
+    }
+    now_ = 0;
+}
+
+void CoroutineSide::close() {
+    if (closing_) return;
+    closing_ = true;
+    outstanding_at_close_ = window_.in_flight();
+    outstanding_seqs_at_close_ = window_.describe_outstanding();
+}
+
+// ---- The phases: the warm-up, then the measured calls, by the same callers.
+
+// Just before the first measured call is sent; one clock reading stamps the
+// first calls, as the callback side's.
+void CoroutineSide::open_measured() {
+    measuring_ = true;
+    measured_from_ = next_seq_;
+    sent_ = 0;
+    phase_total_ = config_.calls;
+    calls_.open();
+    now_ = monotonic_ns();
+}
+
+// At the end of every turn the loop gives this side (a delivery, a deadline),
+// when no caller runs: once the warm-up's calls are all back, the measured
+// phase starts, and callers waiting for a call to send go on.
+void CoroutineSide::after_event() {
+    if (broken_ || closing_) return;
+    if (!measuring_ && sent_ == phase_total_ && window_.in_flight() == 0) open_measured();
+    if (first_waiter_ != slot_waiters_.size()) wake_slot_waiters();
+}
+
+// Timed-out calls still out: the run ends once each is back, every call
+// accounted for, no slot in use and every caller returned.
+void CoroutineSide::maybe_complete() {
+    if (completed_ || !calls_.measurement() || live_callers_ != 0 || window_.abandoned() != 0) return;
+    completed_ = true;
+    calls_.complete();
+    loop_->stop();
+}
+
+// ---- The callers' side (CallerDriver).
+
+// The callback side's stamp: none in a warm-up without timeouts; otherwise
+// this turn's reading, or a new one.
+std::int64_t CoroutineSide::stamp() {
+    if (!measuring_ && timeout_ns_ == 0) return 0;
+    return now_ != 0 ? now_ : monotonic_ns();
+}
+
+Call* CoroutineSide::next_call(std::uint32_t) {
+    if (broken_ || closing_ || sent_ == phase_total_) return nullptr;
+    // nullptr: every free slot is held by a timed-out call still out.
+    Call* call = window_.prepare(next_seq_, stamp());
+    if (call == nullptr) return nullptr;
+    ++next_seq_;
+    ++sent_;
+    return call;
+}
+
+void CoroutineSide::submit(Call& call, std::uint32_t caller) {
+    awaiting_[caller] = &call;
+    caller_of_[call.slot] = caller;
+    target_->submit(call);
+    arm_deadline();
+}
+
+void CoroutineSide::await_slot(std::uint32_t caller) {
+    if (first_waiter_ == slot_waiters_.size()) {
+        slot_waiters_.clear();  // reserved for every caller: no growth while it is emptied
+        first_waiter_ = 0;
+    }
+    slot_waiters_.push_back(caller);
+}
+
+// One clock reading per call: it ends this call's round trip and stamps the
+// caller's next send.
+void CoroutineSide::account(const Call& call, bool failed) {
+    if (measuring_) {
+        now_ = monotonic_ns();
+        calls_.record(call, now_);
+        ++calls_.delivered;
+        calls_.failed += failed;
+    } else if (timeout_ns_ != 0) {
+        now_ = monotonic_ns();
+    }
+}
+
+void CoroutineSide::returned(Call& call, std::uint32_t, std::uint64_t value) {
+    // The window has checked the call; this checks that the co_await gave it.
+    if (call.status != CallStatus::ok || value != call.result) {
+        return error(fmt::format("call {}: the co_await gave {:#x}, but the call {}", call.seq, value,
+                                 call.status == CallStatus::ok ? fmt::format("returned {:#x}", call.result)
+                                                               : std::string("did not return a value")));
+    }
+    account(call, false);
+}
+
+void CoroutineSide::threw(Call& call, std::uint32_t, std::exception_ptr error_thrown) {
+    // Timed out: counted when the deadline gave up on it. The call still
+    // belongs to the target: nothing in it is read here.
+    if (timed_out_error_ && error_thrown == timed_out_error_) return;
+    // The very exception the work threw on the worker (the window checked it
+    // is the one fail:P picked), not a copy or another one.
+    if (call.status != CallStatus::failed || error_thrown != call.error) {
+        std::string what = "an exception that is not a std::exception";
+        try {
+            std::rethrow_exception(error_thrown);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        return error(fmt::format("call {}: the co_await threw an exception that is not the call's own: {}", call.seq,
+                                 what));
+    }
+    account(call, true);
+}
+
+// The interval closes once the last measured call has ended: the caller
+// that had it back finds no call left and returns.
+void CoroutineSide::finished(std::uint32_t) {
+    --live_callers_;
+    if (broken_ || closing_) return;
+    if (!calls_.measurement() && window_.in_flight() == 0) calls_.close(registry_);
+    maybe_complete();
+}
+
+// ---- The loop's side (CallSink).
+
+void CoroutineSide::resume(std::uint32_t caller, std::exception_ptr error_given, std::uint64_t value) {
+    if (foreign_ != nullptr) {
+        foreign_->resume_caller(caller, std::move(error_given), value);
+    } else {
+        parkings_[caller].resume(std::move(error_given), value);
+    }
+}
+
+void CoroutineSide::deliver(Call& call) {
+    const CallWindow::Outcome outcome = window_.settle(call);
+    if (broken_ || closing_) return;
+    using Outcome = CallWindow::Outcome;
+    if (outcome == Outcome::error || outcome == Outcome::shut_down) {
+        // As the callback side: the run can no longer be trusted; it ends
+        // here with its callers suspended (destroyed, never resumed).
+        broken_ = true;
+        loop_->stop();
+        return;
+    }
+    // Only this thread writes it: a plain store, not a locked add per call.
+    progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (outcome == Outcome::late || outcome == Outcome::reclaimed) {
+        // A timed-out call came back, awaited by no one: its round trip is
+        // known now (at least the timeout), and its slot is free again.
+        now_ = monotonic_ns();
+        if (call.seq >= measured_from_) {
+            calls_.late += outcome == Outcome::late;
+            calls_.record(call, now_);
+        }
+        after_event();
+        maybe_complete();
+        now_ = 0;
+        return;
+    }
+    const std::uint32_t caller = caller_of_[call.slot];
+    if (awaiting_[caller] != &call) return error(fmt::format("call {} came back to a caller not awaiting it", call.seq));
+    awaiting_[caller] = nullptr;
+    // The caller runs from here to its next co_await: checks, records, sends.
+    resume(caller, call.status == CallStatus::failed ? call.error : nullptr, call.result);
+    after_event();
+    now_ = 0;
+}
+
+void CoroutineSide::on_deadline() {
+    armed_ns_ = 0;
+    if (broken_ || closing_) return;
+    now_ = monotonic_ns();
+    const std::int64_t sent_by = now_ - timeout_ns_;
+    // The callers whose calls the window gives up on below: exactly the
+    // awaited calls sent by then.
+    expiring_.clear();
+    for (std::uint32_t caller = 0; caller < awaiting_.size(); ++caller) {
+        if (awaiting_[caller] != nullptr && awaiting_[caller]->sent_ns <= sent_by) {
+            expiring_.push_back(caller);
+            awaiting_[caller] = nullptr;
+        }
+    }
+    window_.expire(sent_by, measured_from_, calls_.timed_out, calls_.cancelled);
+    for (const std::uint32_t caller : expiring_) {
+        if (broken_ || closing_) break;
+        resume(caller, timed_out_error_, 0);
+    }
+    after_event();
+    arm_deadline();
+    now_ = 0;
+}
+
+// Whether a waiting caller has something to do: a call to send and a slot
+// free for it, or return.
+bool CoroutineSide::may_send() const {
+    return done() || (sent_ < phase_total_ && window_.in_flight() + window_.abandoned() < window_.slots());
+}
+
+// Callers waiting for a call to send go on, oldest first, while one may.
+void CoroutineSide::wake_slot_waiters() {
+    while (first_waiter_ != slot_waiters_.size() && !broken_ && !closing_ && may_send()) {
+        resume(slot_waiters_[first_waiter_++], nullptr, 0);
+    }
+    if (first_waiter_ == slot_waiters_.size()) {
+        slot_waiters_.clear();
+        first_waiter_ = 0;
+    }
+}
+
+void CoroutineSide::arm_deadline() {
+    if (timeout_ns_ == 0 || armed_ns_ != 0) return;
+    const std::int64_t oldest = window_.oldest_awaited_ns();
+    if (oldest == std::numeric_limits<std::int64_t>::max()) return;
+    armed_ns_ = oldest + timeout_ns_;
+    loop_->set_deadline(armed_ns_);
+}
+
+void CoroutineSide::error(std::string message) {
+    if (errors_++ == 0) first_error_ = std::move(message);
+    if (!broken_) {
+        broken_ = true;
+        loop_->stop();
+    }
+}
+
+}  // namespace handoff
