@@ -36,6 +36,7 @@ Call* CallWindow::prepare(std::uint64_t seq, std::int64_t sent_ns, bool sampled)
     Call& call = calls_[slot];
     if (call.error) call.error = nullptr;  // a store only when it held one
     call.seq = seq;
+    call.sent_ns = sent_ns;  // 0 until stamped: the window's copy is the one that counts
     call.arg = arg;
     call.result = 0;
     call.status = CallStatus::pending;
@@ -100,7 +101,7 @@ CallWindow::Taken CallWindow::take(Call& call, Call& back) {
         error(fmt::format("call {} was delivered twice", call.seq));
         return Taken::error;
     }
-    back = std::move(call);  // one line, already in this CPU's cache: the error moves, not copies
+    back = call;  // one line, already in this CPU's cache; the call keeps its fields until its slot is reused
     back.sent_ns = sent_ns_[slot];
     phase_[slot] = Phase::free;
     (phase == Phase::awaited ? awaited_ : abandoned_) -= 1;
