@@ -72,15 +72,21 @@ TEST(CallRunner, RunsRegistersAndCapturesExceptions) {
     const CallRunner runner(Work{}, registry);
     Call call;
     call.arg = 42;
+    call.loop_cpu = 0;  // a sampled call: the worker notes its CPU
     std::thread([&] { runner.run(call); }).join();
     EXPECT_EQ(call.status, CallStatus::ok);
     EXPECT_EQ(call.result, expected_result(42));
     EXPECT_GE(call.worker_cpu, 0);
-    ASSERT_EQ(registry.threads().size(), 1u);
+    Call unsampled;  // loop_cpu -1: no sched_getcpu on the worker either
+    unsampled.arg = 42;
+    std::thread([&] { runner.run(unsampled); }).join();
+    EXPECT_EQ(unsampled.worker_cpu, -1);
+    EXPECT_EQ(unsampled.result, expected_result(42));
+    ASSERT_EQ(registry.threads().size(), 2u);
     EXPECT_NE(registry.threads()[0], current_tid());
     runner.run(call);
     runner.run(call);
-    EXPECT_EQ(registry.threads().size(), 2u);  // this thread once, however many calls
+    EXPECT_EQ(registry.threads().size(), 3u);  // this thread once, however many calls
 }
 
 TEST(CallWindow, SettlesOnceAndCatchesEveryFault) {

@@ -53,6 +53,7 @@ void CoroutineSide::start() {
         open_measured();
     } else {
         phase_total_ = config_.warmup;
+        warmup_started_ns_ = monotonic_ns();
     }
     for (std::uint32_t caller = 0; caller < callers_; ++caller) {
         if (foreign_ != nullptr) {
@@ -76,6 +77,12 @@ void CoroutineSide::close() {
 // Just before the first measured call is sent; one clock reading stamps the
 // first calls, as the callback side's.
 void CoroutineSide::open_measured() {
+    // As the callback side: calls the warm-up shows under 2 us (no timeout)
+    // time and place every 8th only (see awaiting_side.hpp).
+    if (timeout_ns_ == 0 && config_.warmup >= 64 &&
+        (monotonic_ns() - warmup_started_ns_) / std::int64_t(config_.warmup) < 2'000) {
+        sample_mask_ = 7;
+    }
     measuring_ = true;
     measured_from_ = next_seq_;
     sent_ = 0;
@@ -114,7 +121,8 @@ std::int64_t CoroutineSide::stamp() {
 Call* CoroutineSide::next_call(std::uint32_t) {
     if (broken_ || closing_ || sent_ == phase_total_) return nullptr;
     // nullptr: every free slot is held by a timed-out call still out.
-    Call* call = window_.prepare(next_seq_, stamp());
+    const bool sampled = (next_seq_ & sample_mask_) == 0;
+    Call* call = window_.prepare(next_seq_, sampled ? stamp() : 0, sampled);
     if (call == nullptr) return nullptr;
     ++next_seq_;
     ++sent_;
@@ -140,8 +148,10 @@ void CoroutineSide::await_slot(std::uint32_t caller) {
 // caller's next send.
 void CoroutineSide::account(const Call& call, bool failed) {
     if (measuring_) {
-        now_ = monotonic_ns();
-        calls_.record(call, now_);
+        if ((call.seq & sample_mask_) == 0) {
+            now_ = monotonic_ns();
+            calls_.record(call, now_);
+        }
         ++calls_.delivered;
         calls_.failed += failed;
     } else if (timeout_ns_ != 0) {

@@ -138,6 +138,8 @@ private:
     std::uint64_t sent_ = 0;  // in the current phase
     std::int64_t now_ = 0;    // this turn's clock reading, 0 when none was taken
     std::int64_t armed_ns_ = 0;
+    std::uint64_t sample_mask_ = 0;  // a call is timed when (seq & mask) == 0
+    std::int64_t warmup_started_ns_ = 0;
     std::uint64_t errors_ = 0;
     std::string first_error_;
     MeasuredCalls calls_;
