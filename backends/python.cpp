@@ -502,7 +502,8 @@ ForeignResult run_row(std::string_view name, const ForeignRequest& request) {
     // The Python side's own watchdog reports a stall; this one catches a
     // process that stopped answering altogether (its imports included).
     watching.silence_limit = request.stall_timeout + std::chrono::seconds(30);
-    const Ran ran = run_python(python.path, side.path + "/" + entry_script, {}, body.dump(), watching);
+    const Ran ran = run_python(python.path, side.path + "/" + entry_script, {"--progress-fd", "3"}, body.dump(),
+                               watching);
     if (ran.stopped) return failed("interrupted", ForeignResult::Status::interrupted);
     if (ran.silent) {
         return failed(fmt::format("the Python side said nothing for {} s and was stopped",

@@ -1,7 +1,8 @@
 """The Python side of handoff's Python backends (backends/python.cpp).
 
-    python3 handoff_bench.py < request.json   one repetition: JSON result on stdout
-    python3 handoff_bench.py --probe          the interpreter and the modules it can import
+    python3 handoff_bench.py [--progress-fd N] < request.json
+                                      one repetition: one JSON line on stdout
+    python3 handoff_bench.py --probe  the interpreter and the modules it can import
 
 One process runs one repetition of one row, the way the C++ runner runs one:
 build the loop and the target (a dedicated worker, the framework's pool, or
@@ -10,8 +11,8 @@ calls with `inflight` tasks awaiting, verify every result on the loop thread,
 close the interval, tear down, and print the figures. Start-up, imports and
 the warm-up are outside the interval. The loop runs on the main thread.
 
-Progress: when fd 3 is open, a watchdog thread writes the number of calls
-delivered (warm-up included) to it as a line about every 100 ms; when
+Progress: with --progress-fd N, a watchdog thread writes the number of calls
+delivered (warm-up included) to fd N as a line about every 100 ms; when
 nothing is delivered for `stall_timeout_ms` it prints a failed result naming
 the outstanding calls and ends the process (a lost wake-up, as the C++
 runner's watchdog reports it). Its CPU is in Other.
@@ -156,17 +157,15 @@ class Harness:
 
 
 class Watchdog:
-    """Progress on fd 3, and the stall check. Its own thread: in Other."""
+    """Progress on a file descriptor, and the stall check. Its own thread: in Other."""
 
-    def __init__(self, harness, stall_ms, emit):
+    def __init__(self, harness, stall_ms, emit, progress_fd=None, exit=os._exit):
         self.harness = harness
         self.stall_ns = int(stall_ms) * 1_000_000
         self.emit = emit
+        self.exit = exit
         self.done = threading.Event()
-        try:
-            self.progress = os.fdopen(3, "w", buffering=1) if os.fstat(3) else None
-        except OSError:
-            self.progress = None
+        self.progress = os.fdopen(progress_fd, "w", buffering=1) if progress_fd is not None else None
         self.thread = threading.Thread(target=self._main, name="handoff-watchdog", daemon=True)
 
     def start(self):
@@ -194,7 +193,8 @@ class Watchdog:
                     f"no result for {self.stall_ns // 1_000_000} ms, a lost wake-up or call: "
                     f"stopped with {len(outstanding)} calls outstanding (seq "
                     f"{', '.join(str(s) for s in outstanding[:8])})")})
-                os._exit(0)
+                self.exit(0)
+                return
 
 
 _emit_lock = threading.Lock()
@@ -221,7 +221,7 @@ def check_vectors(vectors, work):
     return ""
 
 
-def run_request(request):
+def run_request(request, progress_fd=None):
     """One repetition; returns the result dict."""
     work = Work.from_json(request["work"])
     mismatch = check_vectors(request.get("check", []), work)
@@ -235,16 +235,18 @@ def run_request(request):
     pool_cpus = request.get("pool_cpus", []) if target == "pool" else []
     run = make_runner(work.performer(), pool_cpus)
 
-    watchdog = Watchdog(harness, request.get("stall_timeout_ms", 10000), emit)
+    watchdog = Watchdog(harness, request.get("stall_timeout_ms", 10000), emit, progress_fd)
     watchdog.start()  # before the pinning: it runs wherever the scheduler puts it
     pin_current_thread([cpus["loop"]] if cpus["loop"] >= 0 else [])
     loop_tid = threading.get_native_id()
-    main_thread = threading.current_thread()
     out = {}
 
     async def main():
-        handoff, mechanism, stop = await framework.build(target, design, run, cpus)
-        try:
+        # The workers: every thread the target brings (the dedicated worker,
+        # the pool's threads, made in the warm-up or inside the interval),
+        # idle ones included; threads that were here before are not its own.
+        before = {t.native_id for t in threading.enumerate()}
+        async with framework.session(target, design, run, cpus["worker"]) as (handoff, mechanism):
             await harness.phase(framework, handoff, harness.warmup, False)
             if harness.errors:
                 return
@@ -252,13 +254,10 @@ def run_request(request):
             start = open_interval(loop_tid)
             await harness.phase(framework, handoff, harness.warmup + harness.calls, True)
             workers = [t.native_id for t in threading.enumerate()
-                       if t is not main_thread and t is not watchdog.thread and t.native_id is not None]
+                       if t.native_id is not None and t.native_id not in before]
             end = close_interval(start, workers)
             out.update(measure(start, end, workers, harness.calls))
             out["mechanism"] = mechanism
-        finally:
-            if stop is not None:
-                stop()
 
     try:
         framework.run(main)
@@ -306,12 +305,15 @@ def main(argv):
     if argv[1:] == ["--probe"]:
         print(json.dumps(probe()))
         return 0
-    if len(argv) != 1:
-        print("usage: handoff_bench.py < request.json | handoff_bench.py --probe", file=sys.stderr)
+    progress_fd = None
+    if len(argv) == 3 and argv[1] == "--progress-fd" and argv[2].isdigit():
+        progress_fd = int(argv[2])
+    elif len(argv) != 1:
+        print("usage: handoff_bench.py [--progress-fd N] < request.json | handoff_bench.py --probe", file=sys.stderr)
         return 2
     set_parent_death_signal()
     request = json.load(sys.stdin)
-    emit(run_request(request))
+    emit(run_request(request, progress_fd))
     return 0
 
 

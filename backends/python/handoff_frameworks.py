@@ -28,10 +28,11 @@ Designs of the dedicated worker, on the lab's axes (handoff/design.hpp):
                  thread-safe call: loop.call_soon_threadsafe(set_result),
                  TrioToken.run_sync_soon(event.set), and for anyio the
                  blocking from-thread run_sync python-async-bench uses
-  wake=gated     results go into a deque that the loop drains in batches;
-                 the worker wakes the loop (the framework's non-blocking
-                 thread-safe call of the drain) only while the loop has
-                 published that it is not already draining
+  wake=gated     results go into a deque that the loop drains in batches,
+                 woken through an eventfd in the loop's own poll set
+                 (loop.add_reader; trio.lowlevel.wait_readable in a task;
+                 anyio through its backend's) that the worker writes only
+                 while the loop has published that it waits
   batch=on       the worker takes every queued call per wake (the deque waits
                  always do)
 classic (wait=condvar, wake=always) is python-async-bench's design. The loop
@@ -40,16 +41,13 @@ anyio Event), so designs differ only in how calls and results travel.
 """
 
 import collections
+import contextlib
 import os
 import queue
 import threading
 import time
 
 from handoff_measure import pin_current_thread
-
-
-class WorkerStop(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- designs
@@ -155,24 +153,34 @@ class RequestQueue:
 
 
 class ResultGate:
-    """wake=gated: worker -> loop. The worker appends each finished call and
-    wakes the loop only while `armed`; the loop's drain delivers everything
-    queued and re-arms, then looks again (Dekker's handshake under the GIL:
-    no result is left without a wake or a drain that sees it)."""
+    """wake=gated: worker -> loop through an eventfd in the loop's own poll
+    set (as the lab's epoll loop is woken), written only while the loop has
+    published that it waits (`armed`). The worker appends each finished call
+    to a deque; the loop, woken by the eventfd, delivers everything queued,
+    re-arms, and looks again: Dekker's handshake under the GIL, so no result
+    is left without a wake or a drain that sees it, and results that arrive
+    while the loop is awake cost no system call."""
 
-    def __init__(self, wake_loop, deliver):
+    def __init__(self, deliver):
         self.results = collections.deque()
         self.armed = True
-        self.wake_loop = wake_loop  # thread-safe: runs self.drain on the loop thread soon
-        self.deliver = deliver      # loop thread: hands one finished call to its waiter
+        self.efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self.deliver = deliver  # loop thread: hands one finished call to its waiter
+
+    def close(self):
+        os.close(self.efd)
 
     def push(self, item):  # worker thread
         self.results.append(item)
         if self.armed:
             self.armed = False
-            self.wake_loop(self.drain)
+            os.eventfd_write(self.efd, 1)
 
-    def drain(self):  # loop thread
+    def on_readable(self):  # loop thread, the eventfd readable
+        try:
+            os.eventfd_read(self.efd)  # resets it: a write after this wakes the loop again
+        except BlockingIOError:
+            pass
         results, deliver = self.results, self.deliver
         while True:
             while results:
@@ -234,17 +242,6 @@ class Request:
 # ---------------------------------------------------------------- frameworks
 
 
-class Framework:
-    name = "?"
-    blocking_seed = False
-
-    def __init__(self, request):
-        self.request = request
-
-    def version(self):
-        return ""
-
-
 def _bare_inline(run):
     async def bare(call):
         return run(call)
@@ -254,11 +251,70 @@ def _bare_inline(run):
     return handoff, "awaited as a bare coroutine on the loop thread: no thread, no loop turn"
 
 
+class Framework:
+    """What every framework adapter provides (see the subclasses):
+
+    run(main)                    runs the coroutine function on a new loop, here
+    gather(n, fn)                awaits fn(0) .. fn(n-1) running at once
+    pool(run)                    (handoff, mechanism) through the framework's pool
+    per_result_wake()            (finish, words): wake=always, the framework's
+                                 thread-safe call for each result
+    deliver(item)                loop thread: wakes the waiter of a finished call
+    make_handoff(put)            the dedicated handoff: a waiter, put, await it
+    watch_fd(fd, callback)       async context: callback() on the loop thread
+                                 whenever fd is readable
+    """
+
+    def __init__(self, request):
+        self.request = request
+        self.threads = int(request.get("threads", 4))
+
+    def version(self):
+        return ""
+
+    @contextlib.asynccontextmanager
+    async def session(self, target, design, run, worker_cpu):
+        """(handoff, mechanism) for the row, built on the loop thread and torn
+        down when the block ends."""
+        if target == "inline":
+            yield _bare_inline(run)
+            return
+        if target == "pool":
+            yield self.pool(run)
+            return
+        gate = None
+        if design.wake == "always":
+            finish, wake = self.per_result_wake()
+        else:
+            gate = ResultGate(self.deliver)
+            finish = gate.push
+            wake = "an eventfd in the loop's poll set, written only while the loop waits; results drained in batches"
+        worker = DedicatedWorker(design, run, finish, worker_cpu)
+        try:
+            async with (self.watch_fd(gate.efd, gate.on_readable) if gate else _nothing()):
+                worker.start()
+                try:
+                    yield self.make_handoff(worker.requests.put), \
+                        f"worker thread: {design.requests_phrase()}; wake: {wake}"
+                finally:
+                    worker.stop()
+        finally:
+            if gate is not None:
+                gate.close()
+
+
+@contextlib.asynccontextmanager
+async def _nothing():
+    yield
+
+
 class AsyncioFramework(Framework):
+    """asyncio's selector loop, or uvloop: the loop's thread-safe wake is
+    call_soon_threadsafe (a write to its self-pipe, or uv_async)."""
+
     def __init__(self, request, uvloop=False):
         super().__init__(request)
         self.uvloop = uvloop
-        self.name = "uvloop" if uvloop else "asyncio"
 
     def version(self):
         if self.uvloop:
@@ -287,58 +343,88 @@ class AsyncioFramework(Framework):
         import asyncio
         await asyncio.gather(*(fn(i) for i in range(n)))
 
-    def wake_label(self):
-        return "call_soon_threadsafe"
-
-    async def build(self, target, design, run, cpus):
-        """(handoff, mechanism, stop) for the row, built on the loop thread."""
+    def pool(self, run):
         import asyncio
-        loop = asyncio.get_running_loop()
-        if target == "inline":
-            handoff, mechanism = _bare_inline(run)
-            return handoff, mechanism, None
-        if target == "pool":
-            import concurrent.futures
-            loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(
-                max_workers=self.request["threads"], thread_name_prefix="asyncio-pool"))
-            to_thread = asyncio.to_thread
+        import concurrent.futures
+        asyncio.get_running_loop().set_default_executor(concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.threads, thread_name_prefix="asyncio-pool"))
+        to_thread = asyncio.to_thread
 
-            async def handoff(call):
-                return await to_thread(run, call)
-            return handoff, (f"asyncio.to_thread (the loop's default executor, "
-                             f"{self.request['threads']} threads); wake: call_soon_threadsafe"), None
+        async def handoff(call):
+            return await to_thread(run, call)
+        return handoff, (f"asyncio.to_thread (the loop's default executor, {self.threads} threads); "
+                         "wake: call_soon_threadsafe")
 
-        # dedicated
-        def set_result(fut, call):
-            if not fut.done():
-                if call.error is not None:
-                    fut.set_exception(call.error)
-                else:
-                    fut.set_result(call.result)
+    @staticmethod
+    def deliver(item):
+        fut, call = item.waiter, item.call
+        if not fut.done():
+            if call.error is not None:
+                fut.set_exception(call.error)
+            else:
+                fut.set_result(call.result)
 
-        if design.wake == "always":
-            call_soon_threadsafe = loop.call_soon_threadsafe
+    def per_result_wake(self):
+        import asyncio
+        call_soon_threadsafe, deliver = asyncio.get_running_loop().call_soon_threadsafe, self.deliver
 
-            def finish(item):
-                call_soon_threadsafe(set_result, item.waiter, item.call)
-            wake = "call_soon_threadsafe per result"
-        else:
-            gate = ResultGate(loop.call_soon_threadsafe, lambda item: set_result(item.waiter, item.call))
-            finish = gate.push
-            wake = "call_soon_threadsafe of a drain, gated; results drained in batches"
-        worker = DedicatedWorker(design, run, finish, cpus["worker"])
-        worker.start()
-        put, create_future = worker.requests.put, loop.create_future
+        def finish(item):
+            call_soon_threadsafe(deliver, item)
+        return finish, "call_soon_threadsafe per result"
+
+    def make_handoff(self, put):
+        import asyncio
+        create_future = asyncio.get_running_loop().create_future
 
         async def handoff(call):
             fut = create_future()
             put(Request(call, fut))
             return await fut
-        return handoff, f"worker thread: {design.requests_phrase()}; wake: {wake}", worker.stop
+        return handoff
+
+    @contextlib.asynccontextmanager
+    async def watch_fd(self, fd, callback):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        loop.add_reader(fd, callback)
+        try:
+            yield
+        finally:
+            loop.remove_reader(fd)
+
+
+def _event_handoff(put, Event):
+    """trio's and anyio's: the call's Event, set on the loop thread."""
+    async def handoff(call):
+        event = Event()
+        put(Request(call, event))
+        await event.wait()
+        if call.error is not None:
+            raise call.error
+        return call.result
+    return handoff
+
+
+@contextlib.asynccontextmanager
+async def _trio_watch_fd(fd, callback):
+    import trio
+    wait_readable = trio.lowlevel.wait_readable
+
+    async def reader():
+        while True:
+            await wait_readable(fd)
+            callback()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(reader)
+        try:
+            yield
+        finally:
+            nursery.cancel_scope.cancel()
 
 
 class TrioFramework(Framework):
-    name = "trio"
+    """trio: the thread-safe wake is TrioToken.run_sync_soon (a queue and a
+    write to its wakeup socket)."""
 
     def version(self):
         import trio
@@ -354,51 +440,45 @@ class TrioFramework(Framework):
             for i in range(n):
                 nursery.start_soon(fn, i)
 
-    async def build(self, target, design, run, cpus):
+    def pool(self, run):
         import trio
-        if target == "inline":
-            handoff, mechanism = _bare_inline(run)
-            return handoff, mechanism, None
-        if target == "pool":
-            limiter = trio.CapacityLimiter(self.request["threads"])
-            run_sync = trio.to_thread.run_sync
-
-            async def handoff(call):
-                return await run_sync(run, call, limiter=limiter)
-            return handoff, (f"trio.to_thread.run_sync (trio's thread cache, a CapacityLimiter of "
-                             f"{self.request['threads']}); wake: TrioToken.run_sync_soon"), None
-
-        token = trio.lowlevel.current_trio_token()
-        if design.wake == "always":
-            run_sync_soon = token.run_sync_soon
-
-            def finish(item):
-                run_sync_soon(item.waiter.set)
-            wake = "TrioToken.run_sync_soon(event.set) per result"
-        else:
-            gate = ResultGate(token.run_sync_soon, lambda item: item.waiter.set())
-            finish = gate.push
-            wake = "TrioToken.run_sync_soon of a drain, gated; results drained in batches"
-        worker = DedicatedWorker(design, run, finish, cpus["worker"])
-        worker.start()
-        put, Event = worker.requests.put, trio.Event
+        limiter = trio.CapacityLimiter(self.threads)
+        run_sync = trio.to_thread.run_sync
 
         async def handoff(call):
-            event = Event()
-            put(Request(call, event))
-            await event.wait()
-            if call.error is not None:
-                raise call.error
-            return call.result
-        return handoff, f"worker thread: {design.requests_phrase()}; wake: {wake}", worker.stop
+            return await run_sync(run, call, limiter=limiter)
+        return handoff, (f"trio.to_thread.run_sync (trio's thread cache, a CapacityLimiter of {self.threads}); "
+                         "wake: TrioToken.run_sync_soon")
+
+    @staticmethod
+    def deliver(item):
+        item.waiter.set()
+
+    def per_result_wake(self):
+        import trio
+        run_sync_soon = trio.lowlevel.current_trio_token().run_sync_soon
+
+        def finish(item):
+            run_sync_soon(item.waiter.set)
+        return finish, "TrioToken.run_sync_soon(event.set) per result"
+
+    def make_handoff(self, put):
+        import trio
+        return _event_handoff(put, trio.Event)
+
+    def watch_fd(self, fd, callback):
+        return _trio_watch_fd(fd, callback)
 
 
 class AnyioFramework(Framework):
+    """anyio on asyncio (optionally uvloop) or trio. A thread anyio did not
+    start reaches the loop through the backend's token
+    (anyio.lowlevel.current_token(): the asyncio loop, or the TrioToken)."""
+
     def __init__(self, request, backend, uvloop=False):
         super().__init__(request)
         self.backend = backend
         self.uvloop = uvloop
-        self.name = "anyio-" + ("uvloop" if uvloop else backend)
 
     def version(self):
         from importlib import metadata
@@ -422,68 +502,53 @@ class AnyioFramework(Framework):
             for i in range(n):
                 group.start_soon(fn, i)
 
-    def _thread_safe_calls(self):
-        """(blocking, soon) from a thread anyio did not start: the seed's
-        from_thread.run_sync(fn, token=...) (anyio 4), and a non-blocking
-        call-soon. anyio 3.6 has no token= yet: its backends' own functions
-        with the loop or token given do the same."""
+    def pool(self, run):
         import anyio
+        limiter = anyio.CapacityLimiter(self.threads)
+        run_sync = anyio.to_thread.run_sync
+
+        async def handoff(call):
+            return await run_sync(run, call, limiter=limiter)
+        return handoff, f"anyio.to_thread.run_sync (a CapacityLimiter of {self.threads}) on {self.backend}"
+
+    @staticmethod
+    def deliver(item):
+        item.waiter.set()
+
+    def per_result_wake(self):
+        """python-async-bench's: anyio.from_thread.run_sync(event.set,
+        token=...) (anyio 4), which waits until the loop has run it. anyio
+        3.6 has no token= yet: its backends' own from-thread calls with the
+        loop or token given do the same."""
         import inspect
+        import anyio
         token = anyio.lowlevel.current_token()
-        if self.backend == "trio":
+        if "token" in inspect.signature(anyio.from_thread.run_sync).parameters:
+            def blocking(fn):
+                return anyio.from_thread.run_sync(fn, token=token)
+        elif self.backend == "trio":
             import trio
-            soon = token.run_sync_soon
-            if "token" in inspect.signature(anyio.from_thread.run_sync).parameters:
-                return (lambda fn: anyio.from_thread.run_sync(fn, token=token)), soon
 
             def blocking(fn):
                 return trio.from_thread.run_sync(fn, trio_token=token)
-            return blocking, soon
-        soon = token.call_soon_threadsafe  # the asyncio backend's token is its loop
-        if "token" in inspect.signature(anyio.from_thread.run_sync).parameters:
-            return (lambda fn: anyio.from_thread.run_sync(fn, token=token)), soon
-        from anyio._backends._asyncio import run_sync_from_thread
-
-        def blocking(fn):
-            return run_sync_from_thread(fn, loop=token)
-        return blocking, soon
-
-    async def build(self, target, design, run, cpus):
-        import anyio
-        if target == "inline":
-            handoff, mechanism = _bare_inline(run)
-            return handoff, mechanism, None
-        if target == "pool":
-            limiter = anyio.CapacityLimiter(self.request["threads"])
-            run_sync = anyio.to_thread.run_sync
-
-            async def handoff(call):
-                return await run_sync(run, call, limiter=limiter)
-            return handoff, (f"anyio.to_thread.run_sync (a CapacityLimiter of {self.request['threads']}) "
-                             f"on {self.backend}"), None
-
-        blocking, soon = self._thread_safe_calls()
-        if design.wake == "always":
-            def finish(item):
-                blocking(item.waiter.set)
-            wake = "from-thread run_sync(event.set) per result, the worker waits until it ran"
         else:
-            gate = ResultGate(soon, lambda item: item.waiter.set())
-            finish = gate.push
-            wake = f"{'run_sync_soon' if self.backend == 'trio' else 'call_soon_threadsafe'} of a drain, " \
-                   "gated; results drained in batches"
-        worker = DedicatedWorker(design, run, finish, cpus["worker"])
-        worker.start()
-        put, Event = worker.requests.put, anyio.Event
+            from anyio._backends._asyncio import run_sync_from_thread
 
-        async def handoff(call):
-            event = Event()
-            put(Request(call, event))
-            await event.wait()
-            if call.error is not None:
-                raise call.error
-            return call.result
-        return handoff, f"worker thread: {design.requests_phrase()}; wake: {wake}", worker.stop
+            def blocking(fn):
+                return run_sync_from_thread(fn, loop=token)
+
+        def finish(item):
+            blocking(item.waiter.set)
+        return finish, "from-thread run_sync(event.set) per result, the worker waits until it ran"
+
+    def make_handoff(self, put):
+        import anyio
+        return _event_handoff(put, anyio.Event)
+
+    def watch_fd(self, fd, callback):
+        if self.backend == "trio":
+            return _trio_watch_fd(fd, callback)
+        return AsyncioFramework.watch_fd(self, fd, callback)
 
 
 FRAMEWORKS = ("asyncio", "uvloop", "trio", "anyio-asyncio", "anyio-uvloop", "anyio-trio")
