@@ -119,7 +119,7 @@ class Harness:
             self.next_seq = seq + 1
             call = Call(seq, args[seq])
             awaiting[slot] = seq
-            loop_cpu = getcpu()
+            loop_cpu = getcpu() if count_cpu else -1
             sent = mono()
             try:
                 result = await handoff(call)

@@ -248,7 +248,7 @@ def _bare_inline(run):
 
     async def handoff(call):
         return await bare(call)
-    return handoff, "awaited as a bare coroutine on the loop thread: no thread, no loop turn"
+    return handoff, "inline: the work awaited as a bare coroutine on the loop thread (no thread, no loop turn)"
 
 
 class Framework:
