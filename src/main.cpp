@@ -24,14 +24,18 @@ namespace {
 using namespace handoff;
 
 void print_backends(std::ostream& out) {
-    for (const Backend* backend : all_backends()) {
+    const auto print = [&](const Backend* backend) {
         const auto reason = backend_unavailable_reason(*backend);
         const std::string library = backend->library_version();
-        out << fmt::format("{:<6} {:<40} {}\n       {}\n", backend->name,
+        out << fmt::format("{:<13} {:<40} {}\n              {}\n", backend->name,
                            reason ? "unavailable: " + *reason : std::string("available"),
-                           library.empty() ? "(no library: the lab's own loop)" : library,
+                           !library.empty()         ? library
+                           : backend->run_foreign   ? "(no interpreter found)"
+                                                    : "(no library: the lab's own loop)",
                            backend->description);
-    }
+    };
+    for (const Backend* backend : all_backends()) print(backend);
+    for (const Backend* backend : foreign_backends()) print(backend);
 }
 
 // `handoff help [compare | plot | tune]`: exactly what the command's --help prints.

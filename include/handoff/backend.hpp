@@ -4,16 +4,65 @@
 // and add one line to the list in src/base/backends_registry.cpp.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "handoff/clocks.hpp"
 #include "handoff/design.hpp"
 #include "handoff/loop.hpp"
+#include "handoff/target.hpp"
+#include "handoff/work.hpp"
 
 namespace handoff {
+
+// A foreign backend runs its loop in another process (the Python ones,
+// backends/python.cpp): instead of building a Loop here, the runner hands it
+// one repetition of a row and gets the interval's figures back, measured
+// there by the same rules (every thread's own CPU clock at both edges, every
+// result checked on its loop thread). Plain types only: the runner turns the
+// result into the row's Measurement.
+struct ForeignRequest {
+    // Where calls run: a dedicated worker (with `design`), a pool, or
+    // `inline_calls`: on the loop thread, awaited with no thread at all.
+    TargetKind target = TargetKind::dedicated;
+    bool inline_calls = false;
+    const Design* design = nullptr;
+    const Work* work = nullptr;
+    std::uint64_t calls = 0;   // measured
+    std::uint64_t warmup = 0;  // before the interval
+    std::uint32_t inflight = 1;
+    unsigned threads = 4;      // pool size
+    int loop_cpu = -1;         // -1: not pinned
+    int worker_cpu = -1;
+    std::vector<int> pool_cpus;  // empty: not pinned
+    std::chrono::milliseconds stall_timeout{10000};  // no result for this long: failed (a lost wake-up)
+    const std::atomic<bool>* stop_requested = nullptr;    // set: stop now, the repetition is discarded
+    std::function<void(std::uint64_t delivered)> on_progress;  // calls delivered, warm-up included
+};
+
+struct ForeignResult {
+    enum class Status { ok, failed, unsupported, interrupted };
+    Status status = Status::failed;
+    std::string reason;     // why not ok
+    std::string mechanism;  // how calls travel, for the legend
+    std::uint64_t errors = 0;  // calls with a wrong, missing or duplicated result
+    // The interval (Measurement's fields; see measurement/measurement.hpp).
+    std::uint64_t calls = 0;
+    std::int64_t wall_ns = 0, cpu_total_ns = 0, cpu_loop_ns = 0, cpu_worker_ns = 0;
+    ContextSwitches loop_switches, worker_switches;
+    std::uint64_t same_cpu_calls = 0, cpu_known_calls = 0, failed_calls = 0;
+    unsigned worker_threads = 0;
+    std::vector<std::int64_t> latencies_ns;  // every measured call's round trip
+    std::string cpu_total_caveat;
+};
 
 struct Backend {
     std::string_view name;         // "epoll", the --backend spelling
@@ -34,12 +83,22 @@ struct Backend {
         bool ring_wakes = false;     // ring=: how a worker wakes an io_uring
     };
     Capabilities capabilities = {};
+
+    // Foreign backends only (make_loop is null): the family `--backend` names
+    // them by ("python"), and one repetition of a row, run elsewhere.
+    std::string_view family = {};
+    ForeignResult (*run_foreign)(const ForeignRequest& request) = nullptr;
 };
 
-// Every registered backend, in table order.
+// Every registered backend whose loop runs here (make_loop), in table
+// order: what `--backend all` runs.
 std::span<const Backend* const> all_backends();
 
-// The backend named `name`, or nullptr.
+// Every registered foreign backend (run_foreign), in table order: the Python
+// ones, which `--backend python` runs.
+std::span<const Backend* const> foreign_backends();
+
+// The backend named `name`, of either list, or nullptr.
 const Backend* find_backend(std::string_view name);
 
 // Why `backend` cannot run: its own reason, or the test seam

@@ -16,6 +16,8 @@ extern const Backend epoll_backend;
 extern const Backend uring_backend;
 extern const Backend uv_backend;
 extern const Backend asio_backend;
+extern const Backend asyncio_backend, uvloop_backend, trio_backend;
+extern const Backend anyio_asyncio_backend, anyio_uvloop_backend, anyio_trio_backend;
 
 namespace {
 constexpr const Backend* registered[] = {
@@ -24,13 +26,20 @@ constexpr const Backend* registered[] = {
     &uv_backend,
     &asio_backend,
 };
+// Loops in another process (run_foreign): backends/python.cpp.
+constexpr const Backend* registered_foreign[] = {
+    &asyncio_backend, &uvloop_backend, &trio_backend, &anyio_asyncio_backend, &anyio_uvloop_backend, &anyio_trio_backend,
+};
 }  // namespace
 
 std::span<const Backend* const> all_backends() { return registered; }
+std::span<const Backend* const> foreign_backends() { return registered_foreign; }
 
 const Backend* find_backend(std::string_view name) {
-    for (const Backend* backend : registered) {
-        if (backend->name == name) return backend;
+    for (const auto list : {all_backends(), foreign_backends()}) {
+        for (const Backend* backend : list) {
+            if (backend->name == name) return backend;
+        }
     }
     return nullptr;
 }

@@ -127,7 +127,9 @@ std::string plain_parse_error(const CLI::ParseError& e) {
 std::string backend_names() {
     std::string names;
     for (const Backend* b : all_backends()) names += fmt::format("{}{}", names.empty() ? "" : ", ", b->name);
-    return names;
+    std::string python;
+    for (const Backend* b : foreign_backends()) python += fmt::format("{}{}", python.empty() ? "" : ", ", b->name);
+    return python.empty() ? names : fmt::format("{}; python (all of {})", names, python);
 }
 
 void print_design_presets(std::ostream& out) {
@@ -253,20 +255,27 @@ auto parse_as(std::string_view option, Parse&& parse) {
     }
 }
 
+// "all" is the lab's four loops, "python" the six Python ones (a backend's
+// family); either may sit in a comma list with single names.
 std::vector<std::string> parse_backends(const std::string& text) {
-    if (text == "all") {
-        std::vector<std::string> all;
-        for (const Backend* b : all_backends()) all.emplace_back(b->name);
-        return all;
-    }
     std::vector<std::string> chosen;
+    const auto add = [&](std::string_view name) {
+        if (std::find(chosen.begin(), chosen.end(), name) == chosen.end()) chosen.emplace_back(name);
+    };
     for (const std::string_view item : split(text, ',')) {
-        const std::string name(item);
-        if (find_backend(name) == nullptr) {
-            throw UsageError("--backend", fmt::format("unknown backend {}: expected all or a comma list of {}",
-                                                      quote(name), backend_names()));
+        bool family = false;
+        for (const Backend* b : item == "all" ? all_backends() : foreign_backends()) {
+            if (item == "all" || b->family == item) {
+                add(b->name);
+                family = true;
+            }
         }
-        if (std::find(chosen.begin(), chosen.end(), name) == chosen.end()) chosen.push_back(name);
+        if (family) continue;
+        if (find_backend(item) == nullptr) {
+            throw UsageError("--backend", fmt::format("unknown backend {}: expected all or a comma list of {}",
+                                                      quote(item), backend_names()));
+        }
+        add(item);
     }
     return chosen;
 }
@@ -441,6 +450,14 @@ std::vector<Configuration> build_configurations(const Configuration& base, const
     }
     if (floor_row) configurations.push_back(Configuration::reference(RowKind::floor, base));
     for (const std::string& name : c.backends) {
+        // A foreign backend's own inline row first: the same work awaited on
+        // its loop thread with no thread (Python's await before any handoff).
+        if (const Backend* backend = find_backend(name); backend != nullptr && backend->run_foreign != nullptr) {
+            Configuration own = Configuration::reference(RowKind::inline_calls, base);
+            own.backend = name;
+            own.placement = c.placements.front();
+            configurations.push_back(own);
+        }
         for (const TargetKind kind : c.targets) {
             const std::size_t design_count = kind == TargetKind::dedicated ? c.designs.size() : 1;
             for (std::size_t d = 0; d < design_count; ++d) {

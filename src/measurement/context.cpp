@@ -142,6 +142,16 @@ RunContext collect_context(int argc, const char* const argv[]) {
         } catch (const std::exception&) {
         }
     }
+    // The foreign backends' interpreter, once per family ("python": its path;
+    // its version and modules are in each Python row's mechanism).
+    for (const Backend* backend : foreign_backends()) {
+        try {
+            if (std::string version = backend->library_version(); !version.empty()) {
+                c.libraries.emplace(std::string(backend->family), std::move(version));
+            }
+        } catch (const std::exception&) {
+        }
+    }
     c.libraries["fmt"] = fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
     return c;
 }

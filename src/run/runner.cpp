@@ -18,6 +18,7 @@
 #include "run/awaiting_side.hpp"
 #include "run/coroutine_side.hpp"
 #include "run/floor.hpp"
+#include "run/foreign_row.hpp"
 #include "run/inline_row.hpp"
 #include "run/stop_switch.hpp"
 
@@ -208,6 +209,8 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
         row.reason = *reason;
         return row;
     }
+    // A loop in another process (the Python ones): handed the repetition whole.
+    if (backend.run_foreign != nullptr) return run_foreign_row(config, backend, limits, stall_limit(config, limits));
 
     // Read here, on the unpinned main thread: the mask an unpinned run restores.
     static const std::vector<int> process_mask = current_thread_affinity();
@@ -247,12 +250,15 @@ RowResult run_configuration(const Configuration& config, const Backend& backend,
 }
 
 RowResult run_configuration(const Configuration& config, const RunLimits& limits) {
-    if (config.is_inline()) return run_inline_row(config, limits);
+    const Backend* backend = find_backend(config.backend);
+    // A foreign backend's inline row is its own (Python's await, no thread).
+    if (config.is_inline() && (backend == nullptr || backend->run_foreign == nullptr)) {
+        return run_inline_row(config, limits);
+    }
     if (config.is_floor()) return run_floor_row(config);
 
     RowResult row;
     row.config = config;
-    const Backend* backend = find_backend(config.backend);
     if (backend == nullptr) {
         row.status = RowStatus::failed;
         row.reason = fmt::format("no backend named '{}'", config.backend);
