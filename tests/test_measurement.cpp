@@ -112,19 +112,21 @@ TEST(Measurement, CpuTotalHoldsABusyThreadOverAnIntervalShorterThanATick) {
 // A busy thread that is neither the loop nor a worker is CPU no role
 // explains: it must appear in Other, not vanish and not land in a role.
 TEST(Measurement, ABusyThreadWithNoRoleShowsInOther) {
-    std::atomic<bool> go{false}, stop{false};
+    std::atomic<bool> go{false}, spun{false}, stop{false};
     std::atomic<pid_t> tid{0};
     std::thread stranger([&] {
         tid = current_tid();
-        while (!go) std::this_thread::yield();
-        spin_for_thread_cpu(20ms);
+        while (!go) std::this_thread::sleep_for(100us);
+        spin_for_thread_cpu(20ms);  // 20 ms of its own CPU, all after the start edge
+        spun = true;
         while (!stop) std::this_thread::sleep_for(1ms);
     });
     while (tid == 0) std::this_thread::yield();
     const IntervalEdge start = open_interval();
     go = true;
-    // The loop waits (sleeps) until the stranger has spun its 20 ms of CPU.
-    while (thread_cpu_ns(tid).value_or(0) < 20'000'000) std::this_thread::sleep_for(1ms);
+    // The loop waits (sleeps) until the stranger has spun its 20 ms inside
+    // the interval (its CPU before the edge, waiting for go, does not count).
+    while (!spun) std::this_thread::sleep_for(1ms);
     const IntervalEdge end = close_interval(start, {});
     stop = true;
     stranger.join();
