@@ -287,22 +287,6 @@ std::vector<TargetKind> parse_targets(const std::string& text) {
     throw UsageError("--target", fmt::format("{} is not allowed: expected dedicated, pool or all", quote(text)));
 }
 
-// Calls per second: a positive number, with k or M for thousands or millions.
-double parse_rate(const std::string& text) {
-    double value = 0;
-    const char* first = text.data();
-    const char* last = first + text.size();
-    const auto [end, ec] = std::from_chars(first, last, value);
-    const std::string_view suffix(end, std::size_t(last - end));
-    const double scale = suffix.empty() ? 1 : suffix == "k" ? 1e3 : suffix == "M" ? 1e6 : 0;
-    value *= scale;
-    if (text.empty() || ec != std::errc{} || scale == 0 || !(value >= 0.1) || value > 1e9) {
-        throw std::invalid_argument(fmt::format(
-            "{} is not allowed: expected calls per second from 0.1 to 1000M, like 10000, 2.5k or 1M", quote(text)));
-    }
-    return value;
-}
-
 ArrivalKind parse_arrival(const std::string& text) {
     if (text == "fixed") return ArrivalKind::fixed;
     if (text == "poisson") return ArrivalKind::poisson;
@@ -654,6 +638,21 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
         err << "handoff: " << printable(e.what()) << '\n';
         return {std::nullopt, exit_usage};
     }
+}
+
+double parse_rate(const std::string& text) {
+    double value = 0;
+    const char* first = text.data();
+    const char* last = first + text.size();
+    const auto [end, ec] = std::from_chars(first, last, value);
+    const std::string_view suffix(end, std::size_t(last - end));
+    const double scale = suffix.empty() ? 1 : suffix == "k" ? 1e3 : suffix == "M" ? 1e6 : 0;
+    value *= scale;
+    if (text.empty() || ec != std::errc{} || scale == 0 || !(value >= 0.1) || value > 1e9) {
+        throw std::invalid_argument(fmt::format(
+            "{} is not allowed: expected calls per second from 0.1 to 1000M, like 10000, 2.5k or 1M", quote(text)));
+    }
+    return value;
 }
 
 }  // namespace handoff

@@ -42,6 +42,11 @@ struct ParseResult {
 };
 ParseResult parse_command_line(int argc, const char* const argv[], std::ostream& out, std::ostream& err);
 
+// --rate's value, in calls per second: a number from 0.1 to 1e9, with k or M
+// for thousands or millions (2.5k). Throws std::invalid_argument with the
+// message (what was given, what is allowed), for the caller to prefix.
+double parse_rate(const std::string& text);
+
 // ---- The conventions, shared by every command's parser.
 
 // An option taking one value, shown with its kind in --help ("--count N").

@@ -106,7 +106,13 @@ Configuration base_configuration(const Arguments& args) {
     }
     base.inflight = std::uint32_t(parse_whole("--inflight", args.inflight, 1, 65536));
     base.threads = unsigned(parse_whole("--threads", args.threads, 1, 1024));
-    if (args.rate_given) base.rate = parse_positive("--rate", args.rate, "calls per second above 0, like 10000");
+    if (args.rate_given) {
+        try {
+            base.rate = parse_rate(args.rate);  // the main command's rule: 10000, 2.5k, 1M
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(fmt::format("--rate: {}", e.what()));
+        }
+    }
     if (args.arrival_given && !args.rate_given) throw UsageError("--arrival: only applies with --rate");
     if (args.seed_given && !args.rate_given) throw UsageError("--seed: only applies with --rate");
     if (args.arrival == "fixed") base.arrival = ArrivalKind::fixed;
