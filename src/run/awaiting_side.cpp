@@ -22,7 +22,7 @@ void AwaitingSide::start() {
         begin_measured();
     } else {
         phase_total_ = config_.warmup;
-        warmup_started_ns_ = monotonic_ns();
+        warmup_half_ = config_.warmup / 2;
         const std::int64_t now = timeout_ns_ != 0 || arrivals_ ? warmup_started_ns_ : 0;
         if (arrivals_) arrivals_->restart(now);
         advance(now);
@@ -138,6 +138,9 @@ std::int64_t AwaitingSide::send_ready(std::int64_t now) {
         ++next_seq_;
         ++sent_;
         target_->submit(*call);
+        // The warm-up's second half is timed (its first pays for threads
+        // starting and caches filling): it decides the sampling.
+        if (sent_ == warmup_half_ && !measuring_) warmup_started_ns_ = monotonic_ns();
         unstamped |= sampled && intended == 0;
     }
     if (unstamped) {
@@ -188,7 +191,8 @@ void AwaitingSide::choose_sampling() {
     constexpr std::uint64_t min_warmup = 64;
     constexpr std::int64_t short_call_ns = 2'000;
     if (arrivals_ || timeout_ns_ != 0 || config_.warmup < min_warmup) return;
-    const std::int64_t per_call = (monotonic_ns() - warmup_started_ns_) / std::int64_t(config_.warmup);
+    const std::int64_t per_call =
+        (monotonic_ns() - warmup_started_ns_) / std::int64_t(config_.warmup - warmup_half_);
     if (per_call < short_call_ns) sample_mask_ = 7;
 }
 

@@ -12,7 +12,7 @@
 //
 // Sampling: each call's round trip takes a clock read on the loop thread,
 // 25-70 ns on these VMs, as much as the whole handoff of a spinning design.
-// When the warm-up shows calls shorter than 2 us (closed loop, no timeout),
+// When the second half of the warm-up shows calls shorter than 2 us (closed loop, no timeout),
 // only every 8th call (seq % 8 == 0) is timed and placed: the others cost
 // no clock read and no sched_getcpu on either side. Their figures are
 // still every call's; p50/p99 and SameCPU come from the sampled eighth
@@ -95,7 +95,8 @@ private:
     std::atomic<std::uint64_t>& progress_;
     const std::int64_t timeout_ns_;  // 0: calls never time out
     std::uint64_t sample_mask_ = 0;  // a call is sampled when (seq & mask) == 0
-    std::int64_t warmup_started_ns_ = 0;
+    std::int64_t warmup_started_ns_ = 0;  // when the warm-up's second half began
+    std::uint64_t warmup_half_ = UINT64_MAX;
     std::optional<ArrivalSchedule> arrivals_;  // open loop only
     CallWindow window_;
     Loop* loop_ = nullptr;

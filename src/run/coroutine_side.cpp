@@ -53,7 +53,7 @@ void CoroutineSide::start() {
         open_measured();
     } else {
         phase_total_ = config_.warmup;
-        warmup_started_ns_ = monotonic_ns();
+        warmup_half_ = config_.warmup / 2;
     }
     for (std::uint32_t caller = 0; caller < callers_; ++caller) {
         if (foreign_ != nullptr) {
@@ -80,7 +80,7 @@ void CoroutineSide::open_measured() {
     // As the callback side: calls the warm-up shows under 2 us (no timeout)
     // time and place every 8th only (see awaiting_side.hpp).
     if (timeout_ns_ == 0 && config_.warmup >= 64 &&
-        (monotonic_ns() - warmup_started_ns_) / std::int64_t(config_.warmup) < 2'000) {
+        (monotonic_ns() - warmup_started_ns_) / std::int64_t(config_.warmup - warmup_half_) < 2'000) {
         sample_mask_ = 7;
     }
     measuring_ = true;
@@ -126,6 +126,8 @@ Call* CoroutineSide::next_call(std::uint32_t) {
     if (call == nullptr) return nullptr;
     ++next_seq_;
     ++sent_;
+    // The warm-up's second half is timed: it decides the sampling.
+    if (sent_ == warmup_half_ && !measuring_) warmup_started_ns_ = monotonic_ns();
     return call;
 }
 

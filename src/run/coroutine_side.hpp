@@ -139,7 +139,8 @@ private:
     std::int64_t now_ = 0;    // this turn's clock reading, 0 when none was taken
     std::int64_t armed_ns_ = 0;
     std::uint64_t sample_mask_ = 0;  // a call is timed when (seq & mask) == 0
-    std::int64_t warmup_started_ns_ = 0;
+    std::int64_t warmup_started_ns_ = 0;  // when the warm-up's second half began
+    std::uint64_t warmup_half_ = UINT64_MAX;
     std::uint64_t errors_ = 0;
     std::string first_error_;
     MeasuredCalls calls_;
