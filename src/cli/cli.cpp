@@ -69,13 +69,6 @@ row: wall, and CPU on the loop thread), CPU/call (every thread), Cores ((loop + 
 wall), p50, p99. --wide shows every column (Wall, CpuTotal, CpuEvtLoop, CpuWorker, Other, ...),
 --columns A,B picks them (--columns list). See README.rst.)";
 
-// A usage error: one line naming the option and what it allows.
-struct UsageError : std::runtime_error {
-    UsageError(std::string_view option, std::string_view message)
-        : std::runtime_error(fmt::format("{}: {}", option, message)) {}
-    explicit UsageError(const std::string& message) : std::runtime_error(message) {}
-};
-
 // ---- The conventions.
 
 // The usage line given, and options listed "-o, --output FILE" as in most
@@ -653,6 +646,13 @@ double parse_rate(const std::string& text) {
             "{} is not allowed: expected calls per second from 0.1 to 1000M, like 10000, 2.5k or 1M", quote(text)));
     }
     return value;
+}
+
+UsageError::UsageError(std::string_view option, std::string_view message)
+    : std::runtime_error(fmt::format("{}: {}", option, message)) {}
+
+void reject(const std::string& option, const std::string& text, const std::string& expected) {
+    throw UsageError(fmt::format("{}: {} is not allowed: expected {}", option, quote(text), expected));
 }
 
 }  // namespace handoff

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -48,6 +49,16 @@ ParseResult parse_command_line(int argc, const char* const argv[], std::ostream&
 double parse_rate(const std::string& text);
 
 // ---- The conventions, shared by every command's parser.
+
+// A usage error: one line naming the option and what it allows (exit 2).
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+    UsageError(std::string_view option, std::string_view message);  // "option: message"
+};
+
+// "--alpha: 'x' is not allowed: expected a number ...": the one shape of every
+// rejected value, with what was typed shown on one line.
+[[noreturn]] void reject(const std::string& option, const std::string& text, const std::string& expected);
 
 // An option taking one value, shown with its kind in --help ("--count N").
 // Given twice, the last value counts, as in hyperfine, perf and most Unix

@@ -25,17 +25,6 @@ namespace handoff {
 
 namespace {
 
-// A usage error: one line naming the option and what it allows.
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// "--alpha: 'x' is not allowed: expected a number ...": the one shape of every
-// rejected value, with what was typed shown on one line.
-[[noreturn]] void reject(const std::string& option, const std::string& text, const std::string& expected) {
-    throw UsageError(fmt::format("{}: {} is not allowed: expected {}", option, quote(text), expected));
-}
-
 double parse_number(const std::string& option, const std::string& text, double above, double below,
                     const std::string& expected) {
     double value = 0;

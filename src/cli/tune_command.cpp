@@ -29,14 +29,6 @@
 namespace handoff {
 namespace {
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-[[noreturn]] void reject(const std::string& option, const std::string& text, const std::string& expected) {
-    throw UsageError(fmt::format("{}: {} is not allowed: expected {}", option, quote(text), expected));
-}
-
 double parse_positive(const std::string& option, const std::string& text, const std::string& expected) {
     double value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
