@@ -73,20 +73,20 @@ void AwaitingSide::deliver(Call& call) {
         // Its round trip is known now, and is at least the timeout: it
         // goes into the latency like any call, so a stall is not hidden.
         if (back.seq >= measured_from_) {
-            late_ += outcome == Outcome::late;
-            record(back, now);
+            calls_.late += outcome == Outcome::late;
+            calls_.record(back, now);
         }
     } else if (measuring_ && timeout_ns_ != 0 && now - back.sent_ns > timeout_ns_) {
         // Back after its timeout, before the deadline fired (the loop was
         // off the CPU, or busy): timed out all the same, its result late.
         // Whether a call timed out never depends on when the loop looked.
-        ++timed_out_;
-        ++late_;
-        record(back, now);
+        ++calls_.timed_out;
+        ++calls_.late;
+        calls_.record(back, now);
     } else if (measuring_) {
-        if (timed) record(back, now);
-        ++delivered_;
-        failed_ += outcome == Outcome::failed;
+        if (timed) calls_.record(back, now);
+        ++calls_.delivered;
+        calls_.failed += outcome == Outcome::failed;
     }
     advance(now);
 }
@@ -95,18 +95,8 @@ void AwaitingSide::on_deadline() {
     armed_ns_ = 0;
     if (broken_ || closing_) return;
     const std::int64_t now = monotonic_ns();
-    if (timeout_ns_ != 0) window_.expire(now - timeout_ns_, measured_from_, timed_out_, cancelled_);
+    if (timeout_ns_ != 0) window_.expire(now - timeout_ns_, measured_from_, calls_.timed_out, calls_.cancelled);
     advance(now);
-}
-
-// A measured call is back at `now`: its round trip from the time it was
-// meant to go out, and where it ran (unknown for a call handed back unrun).
-void AwaitingSide::record(const Call& call, std::int64_t now) {
-    latency_.record(now - call.sent_ns);
-    if (call.worker_cpu >= 0) {
-        ++cpu_known_;
-        same_cpu_ += call.worker_cpu == call.loop_cpu;
-    }
 }
 
 // Whether another call of this phase may go out now: calls left, fewer than
@@ -156,7 +146,7 @@ void AwaitingSide::advance(std::int64_t now) {
     send_ready(now);
     if (sent_ == phase_total_ && window_.in_flight() == 0) {
         if (!measuring_) return begin_measured();
-        if (!measurement_) finish();
+        if (!calls_.measurement()) finish();
         // Timed-out calls still out: wait for each to come back, so the
         // run ends with every call accounted for and no slot in use.
         if (window_.abandoned() == 0) {
@@ -198,35 +188,21 @@ void AwaitingSide::choose_sampling() {
 
 void AwaitingSide::begin_measured() {
     choose_sampling();
-    workers_.reserve(256);
     measuring_ = true;
     measured_from_ = next_seq_;
     sent_ = 0;
     phase_total_ = config_.calls;
-    start_ = open_interval();
+    calls_.open();
     const std::int64_t now = monotonic_ns();
     if (arrivals_) arrivals_->restart(now);
     advance(now);
 }
 
-// Every measured call has ended (delivered or timed out): the interval closes.
-void AwaitingSide::finish() {
-    registry_.threads_into(workers_);  // reserved before the interval: nothing allocated inside it
-    const IntervalEdge end = close_interval(start_, workers_);
-    measurement_ = measure_interval(start_, end, workers_, delivered_ + timed_out_);
-    measurement_->failed_calls = failed_;
-    measurement_->timed_out_calls = timed_out_;
-    measurement_->cancelled_calls = cancelled_;
-    measurement_->rate_asked = config_.rate;
-}
+// Every measured call has ended (delivered or timed out): the interval
+// closes. Every timed-out call is back too (after the interval closed):
+// their round trips and late results complete the figures.
+void AwaitingSide::finish() { calls_.close(registry_, config_.rate); }
 
-// Every timed-out call is back too (after the interval closed): their
-// round trips and late results complete the figures.
-void AwaitingSide::complete_measurement() {
-    measurement_->latency = latency_;
-    measurement_->same_cpu_calls = same_cpu_;
-    measurement_->cpu_known_calls = cpu_known_;
-    measurement_->late_results = late_;
-}
+void AwaitingSide::complete_measurement() { calls_.complete(); }
 
 }  // namespace handoff

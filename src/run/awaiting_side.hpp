@@ -37,6 +37,7 @@
 #include "measurement/measurement.hpp"
 #include "run/arrival.hpp"
 #include "run/call_window.hpp"
+#include "run/measured_calls.hpp"
 #include "run/configuration.hpp"
 
 namespace handoff {
@@ -77,10 +78,9 @@ public:
 
     CallWindow& window() { return window_; }
     // Set once every measured call has ended and every timed-out one is back.
-    const std::optional<Measurement>& measurement() const { return measurement_; }
+    const std::optional<Measurement>& measurement() const { return calls_.measurement(); }
 
 private:
-    void record(const Call& call, std::int64_t now);
     std::int64_t send_ready(std::int64_t now);
     void advance(std::int64_t now);
     bool can_send() const;
@@ -111,18 +111,8 @@ private:
     std::uint64_t measured_from_ = UINT64_MAX;  // the first measured seq
     std::uint64_t phase_total_ = 0;
     std::uint64_t sent_ = 0;       // in the current phase
-    std::uint64_t delivered_ = 0;  // measured calls that came back in time (ok or failed)
-    std::uint64_t failed_ = 0;
-    std::uint64_t timed_out_ = 0;
-    std::uint64_t cancelled_ = 0;
-    std::uint64_t late_ = 0;
-    std::uint64_t same_cpu_ = 0;   // measured calls that ran on the loop's CPU
-    std::uint64_t cpu_known_ = 0;  // measured calls whose worker CPU is known
     std::int64_t armed_ns_ = 0;    // the deadline the loop holds, 0 for none
-    IntervalEdge start_;
-    std::vector<pid_t> workers_;  // the registry's threads at the end
-    LatencyHistogram latency_;
-    std::optional<Measurement> measurement_;
+    MeasuredCalls calls_;  // the interval, the round trips, how the measured calls ended
 };
 
 }  // namespace handoff

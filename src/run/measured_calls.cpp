@@ -4,10 +4,11 @@
 
 namespace handoff {
 
-void MeasuredCalls::close(ThreadRegistry& registry) {
-    const std::vector<pid_t> workers = registry.threads();
-    const IntervalEdge end = close_interval(start_, workers);
-    measurement_ = measure_interval(start_, end, workers, delivered + timed_out);
+void MeasuredCalls::close(ThreadRegistry& registry, double rate_asked) {
+    registry.threads_into(workers_);  // reserved in open(): no allocation inside the interval
+    const IntervalEdge end = close_interval(start_, workers_);
+    measurement_ = measure_interval(start_, end, workers_, delivered + timed_out);
+    measurement_->rate_asked = rate_asked;
     measurement_->failed_calls = failed;
     measurement_->timed_out_calls = timed_out;
     measurement_->cancelled_calls = cancelled;

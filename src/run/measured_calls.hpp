@@ -3,15 +3,13 @@
 // just after the last one ended, each measured call's round trip and where it
 // ran, and how the calls ended. Loop thread only.
 //
-// The coroutine awaiting side (run/coroutine_side.cpp) keeps its figures
-// here; the callback side (run/awaiting_side.cpp) keeps the same ones in
-// fields of its own, and can call these instead: open() in begin_measured(),
-// record() where it records, close() in finish(), complete() in
-// complete_measurement(), and the counters for its own.
+// Both awaiting sides keep their figures here: the callback side
+// (run/awaiting_side.cpp) and the coroutine side (run/coroutine_side.cpp).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "handoff/call.hpp"
 #include "handoff/thread_registry.hpp"
@@ -22,8 +20,12 @@ namespace handoff {
 
 class MeasuredCalls {
 public:
-    // Just before the first measured call is sent.
-    void open() { start_ = open_interval(); }
+    // Just before the first measured call is sent. (The worker list is
+    // reserved here, so nothing is allocated inside the interval.)
+    void open() {
+        workers_.reserve(256);
+        start_ = open_interval();
+    }
 
     // A measured call is back at `now` (CLOCK_MONOTONIC): its round trip,
     // and where it ran (unknown for a call handed back unrun).
@@ -36,8 +38,9 @@ public:
     }
 
     // Every measured call has ended (delivered or timed out): the interval
-    // closes, with the threads of `registry` as the workers.
-    void close(ThreadRegistry& registry);
+    // closes, with the threads of `registry` as the workers; `rate_asked`
+    // is an open-loop run's (0: closed loop).
+    void close(ThreadRegistry& registry, double rate_asked = 0);
     // Every timed-out call is back too (after the interval closed): their
     // round trips and late results complete the figures.
     void complete();
@@ -56,6 +59,7 @@ private:
     std::uint64_t same_cpu_ = 0;   // measured calls that ran on the loop's CPU
     std::uint64_t cpu_known_ = 0;  // measured calls whose worker CPU is known
     IntervalEdge start_;
+    std::vector<pid_t> workers_;  // the registry's threads at the end edge
     LatencyHistogram latency_;
     std::optional<Measurement> measurement_;
 };
