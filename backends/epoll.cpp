@@ -68,6 +68,7 @@ public:
                 drain();
                 continue;
             }
+            inbox_.before_sleep(deadline_ns_);
             epoll_event events[8];
             int n;
             if (deadline_ns_ == 0) {
@@ -160,6 +161,7 @@ extern const Backend epoll_backend = {
     .unavailable_reason = [] { return std::optional<std::string>(); },
     .library_version = [] { return std::string(); },
     .make_loop = make_epoll_loop,
+    .capabilities = {.sleep_hooks = true},
 };
 
 }  // namespace handoff

@@ -184,6 +184,7 @@ public:
                 continue;
             }
             if (gate_.before_block(ready, peer_cpu_, deadline_ns_)) {
+                inbox_.before_sleep(deadline_ns_);
                 // One system call per sleep: submits the re-armed wake and
                 // waits (with a deadline: for at most what is left of it).
                 if (deadline_ns_ != 0) {
@@ -513,7 +514,7 @@ extern const Backend uring_backend = {
     .unavailable_reason = uring_unavailable_reason,
     .library_version = uring_library_version,
     .make_loop = make_uring_loop,
-    .capabilities = {.ring_wakes = true},
+    .capabilities = {.ring_wakes = true, .sleep_hooks = true},
 };
 
 }  // namespace handoff

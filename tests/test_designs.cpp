@@ -10,6 +10,7 @@
 
 #include "workers/designed_worker.hpp"
 #include "handoff/backend.hpp"
+#include "handoff/clocks.hpp"
 #include "handoff/design.hpp"
 #include "base/placement.hpp"
 #include "run/runner.hpp"
@@ -50,6 +51,26 @@ TEST(DesignSpec, RejectsWhatItCannotMean) {
     for (const char* bad : {"", "nope", "queue=ring", "wait=sleepy", "wait=spin-park:", "wait=spin-park:5",
                             "wake=sometimes", "loop-spin=fast", "queue=inline", "batch=maybe", "ring=pipe", "impl=magic",
                             "colour=blue", "classic,spin", "classic,=x", "spin-park:-1us"}) {
+        EXPECT_THROW(parse_design(bad), std::invalid_argument) << bad;
+    }
+}
+
+TEST(DesignSpec, DeferAndHoldRoundTripAndRefuseWhatWouldLoseAWake) {
+    const Design d = parse_design("futex-gated,defer=200us,hold=300us");
+    EXPECT_EQ(d.defer, std::chrono::microseconds(200));
+    EXPECT_EQ(d.hold, std::chrono::microseconds(300));
+    EXPECT_EQ(d.describe(), "queue=inplace,wait=futex,wake=gated,loop-spin=0,batch=on,defer=200us,hold=300us");
+    Design again = parse_design(d.describe());
+    again.name = d.name;
+    EXPECT_EQ(again, d);
+    EXPECT_EQ(parse_design("futex-gated,defer=0,hold=0").describe(), parse_design("futex-gated").describe());
+    EXPECT_FALSE(parse_design("classic,hold=1ms").is_classic());  // the plain condvar worker cannot hold
+    // defer without the gate: the loop would sleep unpublished and always-wake
+    // completers do not look; hold where a side never sleeps: held calls would
+    // wait forever (the worker spins, or the loop never goes to sleep).
+    for (const char* bad : {"classic,defer=1ms", "futex-gated,wake=always,defer=1ms", "inplace,hold=1ms",
+                            "spin,hold=1ms", "futex-gated,loop-spin=forever,hold=1ms", "futex-gated,defer=soon",
+                            "futex-gated,hold=-1us"}) {
         EXPECT_THROW(parse_design(bad), std::invalid_argument) << bad;
     }
 }
@@ -141,6 +162,25 @@ TEST(Designs, NativeIsRefusedOnTheLabLoops) {
     }
 }
 
+// defer= and hold= need a loop that tells the worker when it sleeps: the
+// others refuse them with a reason, before anything is built.
+TEST(Designs, DeferAndHoldAreRefusedWhereTheLoopCannotCarryThem) {
+    for (const Backend* backend : all_backends()) {
+        for (const char* spec : {"futex-gated,defer=1ms", "futex-gated,hold=1ms"}) {
+            const auto reason = design_unsupported_reason(*backend, parse_design(spec));
+            const bool hooks = backend->name == "epoll" || backend->name == "uring";
+            EXPECT_EQ(hooks, !reason.has_value()) << backend->name << " " << spec;
+            EXPECT_EQ(backend->capabilities.sleep_hooks, hooks) << backend->name;
+            if (reason) {
+                EXPECT_NE(reason->find("defer= and hold="), std::string::npos) << *reason;
+            }
+        }
+    }
+    for (const Backend* backend : foreign_backends()) {
+        EXPECT_TRUE(design_unsupported_reason(*backend, parse_design("futex-gated,defer=1ms"))) << backend->name;
+    }
+}
+
 // --- The lab worker's gate, driven directly: the test thread plays the loop,
 // sending bursts and then going idle for gaps of every length, so the worker
 // parks and is woken again and again. A lost wake-up stalls a burst: the
@@ -176,6 +216,9 @@ public:
                 for (Call* call = poller_->take_completions(); call != nullptr; call = call->next) count(*call);
             }
             if (completed_ >= count_wanted) return true;
+            // About to sleep, with no timer: a worker holding calls back
+            // (hold=) wakes its worker now, as it would in a real loop.
+            if (poller_ != nullptr) poller_->before_sleep(0);
             // A result left after the take above comes with a poke (the
             // worker's loop-side gate is always open here): wait for one.
             if (!done_.wait_until(lock, deadline, [&] { return pokes_ != pokes_seen || completed_ >= count_wanted; })) {
@@ -187,6 +230,7 @@ public:
         std::lock_guard lock(mutex_);
         return wrong_;
     }
+    CompletionPoller* poller() { return poller_; }
 
 private:
     void count(const Call& call) {
@@ -238,12 +282,45 @@ TEST_P(GateStress, NoLostWakeUpAcrossBurstsAndGaps) {
     EXPECT_EQ(loop.wrong(), 0u);
 }
 
+// hold=: a call submitted to the sleeping worker is not run until the loop
+// goes to sleep with its next wake too far off (or none); then it is.
+TEST(Designs, HoldKeepsCallsForTheLoopsNextSleep) {
+    TestLoop loop;
+    ThreadRegistry registry;
+    const CallRunner runner(Work{}, registry);
+    std::vector<Call> calls(2);
+    {
+        DesignedWorker worker(loop, runner, parse_design("futex-gated,queue=spsc,hold=10s"), 2);
+        ASSERT_NE(loop.poller(), nullptr);  // attached for its before_sleep
+        const auto send = [&](std::uint32_t slot, std::uint64_t seq) {
+            Call& c = calls[slot];
+            c.slot = slot;
+            c.seq = seq;
+            c.arg = argument_for(seq);
+            c.status = CallStatus::pending;
+            worker.submit(c);
+        };
+        send(0, 0);  // the worker may be awake yet: it finds this one itself
+        ASSERT_TRUE(loop.wait_for(1));
+        // Long enough for the worker to go back to sleep (it does not spin).
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        send(1, 1);
+        loop.poller()->before_sleep(monotonic_ns() + 1'000'000);  // the loop wakes within the hold: kept
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        EXPECT_EQ(std::atomic_ref<std::uint8_t>(calls[1].executions).load(), 0u) << "a held call ran";
+        ASSERT_TRUE(loop.wait_for(2));  // its before_sleep(0): no timer, so the worker wakes
+    }
+    EXPECT_EQ(loop.wrong(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Designs, GateStress,
                          testing::Combine(testing::Values("futex-gated", "eventfd", "adaptive", "spin-park:2us",
                                                           "queue=mutex,wait=condvar,wake=gated",
                                                           "queue=mutex,wait=futex,batch=on",
                                                           "futex-gated,queue=spsc", "eventfd,queue=spsc",
-                                                          "adaptive,queue=spsc", "spin-park:2us,queue=spsc"),
+                                                          "adaptive,queue=spsc", "spin-park:2us,queue=spsc",
+                                                          "futex-gated,hold=50us", "eventfd,queue=spsc,hold=1ms",
+                                                          "queue=mutex,wait=futex,batch=on,hold=1ms"),
                                           testing::Values(1u, 64u)),
                          [](const auto& param_info) {
                              std::string name = std::get<0>(param_info.param) + "_" +

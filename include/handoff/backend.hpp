@@ -81,6 +81,10 @@ struct Backend {
     struct Capabilities {
         bool native_worker = false;  // impl=native: its own cross-thread machinery both ways
         bool ring_wakes = false;     // ring=: how a worker wakes an io_uring
+        // defer= and hold=: the loop sleeps only through LoopGate, with its
+        // timer as its next wake, and tells the target (CompletionPoller::
+        // before_sleep) each time it goes to sleep.
+        bool sleep_hooks = false;
     };
     Capabilities capabilities = {};
 

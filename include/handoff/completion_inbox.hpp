@@ -20,6 +20,11 @@ public:
     virtual bool has_completion() noexcept = 0;
     // Every finished call, oldest first, linked through Call::next (or nullptr).
     virtual Call* take_completions() noexcept = 0;
+    // The loop is about to sleep until `next_wake_ns` (its timer,
+    // CLOCK_MONOTONIC; 0: until something wakes it). A target that holds
+    // calls back (hold=) wakes its worker here if they should not wait that
+    // long. Called only by loops with Backend::Capabilities::sleep_hooks.
+    virtual void before_sleep(std::int64_t /*next_wake_ns*/) noexcept {}
 
 protected:
     ~CompletionPoller() = default;
@@ -61,6 +66,11 @@ public:
             newest_first = next;
         }
         return oldest_first;
+    }
+
+    // Loop thread, about to sleep: tells the poller (see CompletionPoller).
+    void before_sleep(std::int64_t next_wake_ns) noexcept {
+        if (poller_ != nullptr) poller_->before_sleep(next_wake_ns);
     }
 
     // Loop thread: whether a take would find something (for polling and the

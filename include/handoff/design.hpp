@@ -20,6 +20,17 @@
 //                             how long the loop polls for results before it
 //                             blocks in its wait ("forever": it never blocks)
 //   batch=on|off              the worker takes every queued call per wake
+//   defer=0|DUR               worker -> loop, wake=gated: while the loop's own
+//                             next wake (its timer: the next arrival, a
+//                             timeout) is at most DUR away, it sleeps without
+//                             publishing it, so results wait for that wake and
+//                             no wake is spent on them (latency: up to DUR)
+//   hold=0|DUR                loop -> worker: a sleeping worker is not woken
+//                             at each submit; the loop wakes it as it goes to
+//                             sleep itself, once the oldest call held would
+//                             otherwise wait more than DUR (at once when the
+//                             loop has no timer): one wake for several calls
+//                             (defer and hold: the lab's epoll and uring loops)
 //   ring=eventfd|msg-ring|futex
 //                             uring only: how a worker wakes the ring (an
 //                             eventfd read kept in the ring, IORING_OP_MSG_RING
@@ -53,6 +64,8 @@ struct Design {
     LoopSpin loop_spin = LoopSpin::none;
     std::chrono::nanoseconds loop_spin_budget{0};  // LoopSpin::fixed
     bool batch = false;
+    std::chrono::nanoseconds defer{0};  // 0: results wake a sleeping loop at once
+    std::chrono::nanoseconds hold{0};   // 0: a submit wakes a sleeping worker at once
     Ring ring = Ring::eventfd;
     Impl impl = Impl::lab;
 
@@ -64,7 +77,7 @@ struct Design {
     // side of the wake).
     bool is_classic() const {
         return queue == Queue::mutex && wait == Wait::condvar && wake == Wake::always &&
-               loop_spin == LoopSpin::none && impl == Impl::lab;
+               loop_spin == LoopSpin::none && hold.count() == 0 && impl == Impl::lab;
     }
     bool operator==(const Design&) const = default;
 };

@@ -24,7 +24,8 @@ public:
     explicit LoopGate(const Design* design)
         : gated_(design != nullptr && design->wake == Design::Wake::gated),
           spin_(design != nullptr ? design->loop_spin : Design::LoopSpin::none),
-          fixed_ns_(design != nullptr ? design->loop_spin_budget.count() : 0) {}
+          fixed_ns_(design != nullptr ? design->loop_spin_budget.count() : 0),
+          defer_ns_(design != nullptr && gated_ ? design->defer.count() : 0) {}
 
     // Any thread, after pushing a result: must this completer wake the loop?
     bool should_wake() noexcept {
@@ -68,6 +69,10 @@ public:
             }
         }
         if (!gated_) return !ready();
+        // defer=: the loop's own timer wakes it within the design's bound
+        // anyway, so it sleeps unpublished: results wait for that wake, and no
+        // completer spends a wake (nor the loop a wake-up) on them.
+        if (defer_ns_ != 0 && deadline_ns != 0 && deadline_ns - monotonic_ns() <= defer_ns_) return !ready();
         sleeping_.store(true, std::memory_order_seq_cst);
         if (ready()) {
             // Take the flag back; if a worker took it first, its wake is on
@@ -114,6 +119,7 @@ private:
     // The loop thread's alone.
     alignas(64) const Design::LoopSpin spin_;
     const std::int64_t fixed_ns_;
+    const std::int64_t defer_ns_;  // defer=, 0: none
     AdaptiveSpin adaptive_;
     std::int64_t lost_budget_ns_ = 0;  // a lost spin's budget, until its wait ends
     std::int64_t lost_at_ns_ = 0;      // when it was lost

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/duration.hpp"
 #include "handoff/backend.hpp"
 #include "report/figures.hpp"
 #include "run/runner.hpp"
@@ -24,7 +25,25 @@ namespace {
 // longer than that never lets a side sleep between calls).
 constexpr const char* spin_budgets[] = {"250ns", "1us", "4us", "16us", "50us"};
 
-std::vector<std::string> candidate_specs(const Backend& backend) {
+// Open loop on a loop with sleep hooks: results that wait for the loop's next
+// arrival (defer), and calls held back to wake the worker once for several
+// (hold, with room for several in flight). Bounds in arrival gaps: defer two
+// (the next arrival is at most one away, plus the loop's lateness), hold
+// three or six (one wake for about three or six calls).
+void add_wake_saving_specs(std::vector<std::string>& specs, const Configuration& base) {
+    const auto gaps = [&](double n) {
+        return format_duration(std::chrono::nanoseconds(std::int64_t(n * 1e9 / base.rate)));
+    };
+    specs.push_back(fmt::format("futex-gated,defer={}", gaps(2)));
+    specs.push_back(fmt::format("eventfd,queue=spsc,defer={}", gaps(2)));
+    specs.push_back(fmt::format("spin-park:1us,defer={}", gaps(2)));
+    if (base.inflight < 2) return;
+    specs.push_back(fmt::format("futex-gated,defer={},hold={}", gaps(2), gaps(3)));
+    specs.push_back(fmt::format("futex-gated,defer={},hold={}", gaps(2), gaps(6)));
+    specs.push_back(fmt::format("eventfd,queue=spsc,defer={},hold={}", gaps(2), gaps(3)));
+}
+
+std::vector<std::string> candidate_specs(const Backend& backend, const Configuration& base) {
     std::vector<std::string> specs;
     for (const DesignPreset& preset : design_presets()) specs.emplace_back(preset.name);
     for (const char* budget : spin_budgets) {
@@ -47,6 +66,7 @@ std::vector<std::string> candidate_specs(const Backend& backend) {
         specs.emplace_back("futex-gated,ring=msg-ring");
         specs.emplace_back("adaptive,ring=msg-ring");
     }
+    if (base.open_loop() && backend.capabilities.sleep_hooks) add_wake_saving_specs(specs, base);
     return specs;
 }
 
@@ -57,7 +77,7 @@ std::vector<TuneCandidate> tune_candidates(const Configuration& base, bool with_
     if (backend == nullptr) throw std::invalid_argument(fmt::format("unknown backend '{}'", base.backend));
     std::vector<TuneCandidate> candidates;
     std::set<std::string> seen;
-    for (const std::string& spec : candidate_specs(*backend)) {
+    for (const std::string& spec : candidate_specs(*backend, base)) {
         const Design design = parse_design(spec);
         if (design_unsupported_reason(*backend, design)) continue;
         if (!seen.insert(design.describe()).second) continue;

@@ -81,6 +81,11 @@ std::optional<std::string> design_unsupported_reason(const Backend& backend, con
     if (design.ring != Design::Ring::eventfd && !backend.capabilities.ring_wakes) {
         return fmt::format("ring= is for {} only", backends_with(&Backend::Capabilities::ring_wakes));
     }
+    if ((design.defer.count() != 0 || design.hold.count() != 0) && design.impl == Design::Impl::lab &&
+        !backend.capabilities.sleep_hooks) {
+        return fmt::format("defer= and hold= are for {} only: they need a loop that tells the worker when it sleeps",
+                           backends_with(&Backend::Capabilities::sleep_hooks));
+    }
     return std::nullopt;
 }
 

@@ -61,6 +61,8 @@ void apply(Design& d, std::string_view key, std::string_view value) {
         if (value == "on") d.batch = true;
         else if (value == "off") d.batch = false;
         else wrong("on or off");
+    } else if (key == "defer" || key == "hold") {
+        (key == "defer" ? d.defer : d.hold) = value == "0" ? std::chrono::nanoseconds{0} : duration_of(key, value);
     } else if (key == "ring") {
         if (value == "eventfd") d.ring = Design::Ring::eventfd;
         else if (value == "msg-ring") d.ring = Design::Ring::msg_ring;
@@ -72,7 +74,7 @@ void apply(Design& d, std::string_view key, std::string_view value) {
         else wrong("lab or native");
     } else {
         bad(fmt::format("unknown design key {}", quote(key)),
-            "queue, wait, wake, loop-spin, batch, ring or impl (see --design list)");
+            "queue, wait, wake, loop-spin, batch, defer, hold, ring or impl (see --design list)");
     }
 }
 
@@ -137,6 +139,16 @@ Design parse_design(std::string_view spec) {
         }
         apply(design, parts[i].substr(0, eq), parts[i].substr(eq + 1));
     }
+    // Combinations that would lose a wake: refused here, whatever the backend.
+    if (design.impl == Design::Impl::lab && design.defer.count() != 0 && design.wake != Design::Wake::gated) {
+        bad(fmt::format("defer= in design {}", quote(spec)), "wake=gated with it (a deferred result is one the loop "
+                                                               "was not told of)");
+    }
+    if (design.impl == Design::Impl::lab && design.hold.count() != 0 &&
+        (design.wait == Design::Wait::spin || design.loop_spin == Design::LoopSpin::forever)) {
+        bad(fmt::format("hold= in design {}", quote(spec)),
+            "a worker that sleeps and a loop that does (not wait=spin, not loop-spin=forever)");
+    }
     design.name = std::string(spec);
     return design;
 }
@@ -174,6 +186,8 @@ std::string Design::describe() const {
     std::string text = fmt::format("queue={},wait={},wake={},loop-spin={},batch={}",
                                    queue_text(), wait_text(),
                                    wake == Wake::gated ? "gated" : "always", loop_spin_text(), batch ? "on" : "off");
+    if (defer.count() != 0) text += ",defer=" + format_duration(defer);
+    if (hold.count() != 0) text += ",hold=" + format_duration(hold);
     if (ring != Ring::eventfd) text += ring == Ring::msg_ring ? ",ring=msg-ring" : ",ring=futex";
     return text;
 }

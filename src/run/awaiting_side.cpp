@@ -143,7 +143,7 @@ std::int64_t AwaitingSide::send_ready(std::int64_t now) {
 // Sends what may go out; moves on when the phase is over; keeps the
 // earliest deadline armed (a timeout, or the next intended send).
 void AwaitingSide::advance(std::int64_t now) {
-    send_ready(now);
+    now = send_ready(now);
     if (sent_ == phase_total_ && window_.in_flight() == 0) {
         if (!measuring_) return begin_measured();
         if (!calls_.measurement()) finish();
@@ -155,20 +155,27 @@ void AwaitingSide::advance(std::int64_t now) {
             return;
         }
     }
-    arm_deadline();
+    arm_deadline(now);
 }
 
 // One deadline at a time (Loop::set_deadline): the earliest of the oldest
-// awaited call's timeout and, open loop, the next intended send while the
-// cap lets it go. Armed again only when an earlier one is needed: a
-// deadline that fires with nothing due is harmless (on_deadline re-arms).
-void AwaitingSide::arm_deadline() {
+// awaited call's timeout and, open loop, the next intended send. That one
+// even while the cap holds its call back: a service's loop wakes for a
+// request whether or not it can hand it over yet, and a design may count on
+// that wake (defer=, hold=); one already past is not armed again, its call
+// goes when the cap lets it. Armed again only when an earlier one is
+// needed: a deadline that fires with nothing due is harmless (on_deadline
+// re-arms).
+void AwaitingSide::arm_deadline(std::int64_t now) {
     std::int64_t due = std::numeric_limits<std::int64_t>::max();
     if (timeout_ns_ != 0) {
         const std::int64_t oldest = window_.oldest_awaited_ns();
         if (oldest != std::numeric_limits<std::int64_t>::max()) due = oldest + timeout_ns_;
     }
-    if (arrivals_ && can_send()) due = std::min(due, arrivals_->next_ns());
+    if (arrivals_ && sent_ < phase_total_) {
+        const std::int64_t next = arrivals_->next_ns();
+        if (can_send() || next > now) due = std::min(due, next);
+    }
     if (due == std::numeric_limits<std::int64_t>::max()) return;
     if (armed_ns_ != 0 && armed_ns_ <= due) return;
     armed_ns_ = std::max<std::int64_t>(due, 1);

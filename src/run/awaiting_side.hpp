@@ -84,7 +84,7 @@ private:
     std::int64_t send_ready(std::int64_t now);
     void advance(std::int64_t now);
     bool can_send() const;
-    void arm_deadline();
+    void arm_deadline(std::int64_t now);
     void choose_sampling();
     void begin_measured();
     void finish();

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "handoff/clocks.hpp"
 #include "handoff/thread_registry.hpp"
 
 namespace handoff {
@@ -43,6 +44,7 @@ DesignedWorker::DesignedWorker(Loop& loop, const CallRunner& runner, const Desig
                                                                    : std::memory_order_seq_cst),
       // A loop that spins forever never sleeps (a deadline ends its one wait).
       wake_loop_(design.queue == Design::Queue::inplace && design.loop_spin != Design::LoopSpin::forever),
+      polled_(design.queue == Design::Queue::inplace || design.hold.count() != 0),
       ring_(design.queue == Design::Queue::spsc ? window : 1),
       slots_(design.queue == Design::Queue::inplace ? window : 1) {
     if (design_.wait == Design::Wait::eventfd) {
@@ -50,10 +52,10 @@ DesignedWorker::DesignedWorker(Loop& loop, const CallRunner& runner, const Desig
         if (eventfd_ < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
     }
     try {
-        if (design_.queue == Design::Queue::inplace) loop_.set_poller(this);  // Unsupported: it cannot
+        if (polled_) loop_.set_poller(this);  // Unsupported: it cannot
         thread_ = std::thread([this] { work(); });
     } catch (...) {
-        if (design_.queue == Design::Queue::inplace) loop_.set_poller(nullptr);
+        if (polled_) loop_.set_poller(nullptr);
         if (eventfd_ >= 0) close(eventfd_);
         throw;
     }
@@ -67,10 +69,10 @@ DesignedWorker::~DesignedWorker() {
     // The worker hands back every call still queued, unrun (see work()).
     thread_.join();
     if (eventfd_ >= 0) close(eventfd_);
+    if (polled_) loop_.set_poller(nullptr);
     if (design_.queue != Design::Queue::inplace) return;
     // In place, the loop polls no more: every call it awaits goes back once
     // through its usual path, unrun or with the result the worker left.
-    loop_.set_poller(nullptr);
     Call* list = slots_.take_all_awaited([](Call& call) { mark_cancelled_at_shutdown(call); });
     while (list != nullptr) {
         Call* next = list->next;
@@ -96,6 +98,22 @@ void DesignedWorker::submit(Call& call) {
     // The gate: the push (or post) above is seq_cst, and so is this read, so either the
     // worker sees the call before it sleeps, or we see it sleeping and wake it.
     if (design_.wait == Design::Wait::spin) return;  // never sleeps
+    if (sleeping_.load(std::memory_order_seq_cst) == 0) return;
+    if (design_.hold.count() != 0) {
+        // Held: the worker sleeps on; before_sleep() decides when it wakes.
+        // (If it was only about to sleep, its own last look finds the call.)
+        if (held_since_ns_ == 0) held_since_ns_ = monotonic_ns();
+        return;
+    }
+    if (sleeping_.exchange(0, std::memory_order_seq_cst) != 0) unpark();
+}
+
+void DesignedWorker::before_sleep(std::int64_t next_wake_ns) noexcept {
+    if (held_since_ns_ == 0) return;
+    // The loop wakes by then anyway: the calls wait for that wake, and the
+    // wake-ups of the worker that they would each have cost become one.
+    if (next_wake_ns != 0 && next_wake_ns - held_since_ns_ <= design_.hold.count()) return;
+    held_since_ns_ = 0;
     if (sleeping_.load(std::memory_order_seq_cst) != 0 && sleeping_.exchange(0, std::memory_order_seq_cst) != 0) {
         unpark();
     }

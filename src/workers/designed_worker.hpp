@@ -3,7 +3,8 @@
 // idle worker waits (condvar, futex, eventfd, spin, spin-then-park with a
 // fixed or adaptive budget) and batching come from the Design. Every blocking
 // wait is gated: the loop makes a wake system call only when the worker has
-// published that it sleeps.
+// published that it sleeps; with hold=, only once the calls held back
+// would otherwise wait longer than the design allows.
 #pragma once
 
 #include <atomic>
@@ -34,9 +35,13 @@ public:
     void submit(Call& call) override;
     std::string mechanism() const override;
 
-    // queue=inplace, loop thread.
+    // queue=inplace, loop thread (attached as the loop's poller also for
+    // hold=, with no results in place: both then find nothing).
     bool has_completion() noexcept override { return slots_.any_done(); }
     Call* take_completions() noexcept override { return slots_.take_done(); }
+    // hold=, loop thread: wakes the worker for the calls held back, unless
+    // the loop's next wake comes soon enough for the oldest of them.
+    void before_sleep(std::int64_t next_wake_ns) noexcept override;
 
 private:
     void work();
@@ -59,6 +64,7 @@ private:
     const std::memory_order post_order_;    // loop -> worker
     const std::memory_order finish_order_;  // worker -> loop
     const bool wake_loop_;                  // in place: the loop may sleep, so wake it
+    const bool polled_;                     // attached as the loop's poller (inplace, or hold=)
 
     // Queue: one of the three, by design (each keeps its hot fields on lines
     // of their own).
@@ -75,6 +81,9 @@ private:
     std::mutex park_mutex_;             // wait=condvar
     std::condition_variable park_cv_;   // wait=condvar
     int eventfd_ = -1;                  // wait=eventfd
+    // Loop thread only (hold=): when the oldest call submitted to the
+    // sleeping worker without waking it went out; 0: none held.
+    alignas(64) std::int64_t held_since_ns_ = 0;
     // Worker thread only, written on every wait: a line of its own.
     alignas(64) AdaptiveSpin adaptive_;  // wait=adaptive
 
