@@ -6,6 +6,7 @@
 //
 // Exit status: 0 all ok, 1 a combination failed (or the watchdog fired),
 // 2 bad arguments, 3 the watchdog could not stop a stuck loop.
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -98,6 +99,10 @@ int main(int argc, char** argv) {
                              "watchdog {} ms\n",
                              combinations.size(), options.calls, options.seed, options.stall_limit.count())
               << std::flush;
+    std::size_t name_width = 0;  // the names line up, however long the longest
+    for (const stress::Combination& combination : combinations) {
+        name_width = std::max(name_width, combination.name().size());
+    }
     std::uint64_t calls = 0, failures = 0, skipped = 0;
     double seconds = 0;
     for (const stress::Combination& combination : combinations) {
@@ -106,13 +111,13 @@ int main(int argc, char** argv) {
         seconds += r.seconds;
         if (r.skipped) {
             ++skipped;
-            std::cout << fmt::format("{:<32} skipped: {}\n", combination.name(), r.message) << std::flush;
+            std::cout << fmt::format("{:<{}} skipped: {}\n", combination.name(), name_width, r.message) << std::flush;
             continue;
         }
         failures += !r.ok;
-        std::cout << fmt::format("{:<32} {:>9} calls {:>7.1f} s  max round trip {:>9}  "
+        std::cout << fmt::format("{:<{}} {:>9} calls {:>7.1f} s  max round trip {:>9}  "
                                  "segments {:>3}  bursts {:>6}  idle gaps {:>5}  paced {:>5}  {}\n",
-                                 combination.name(), r.calls, r.seconds, format_per_call(double(r.max_round_trip_ns) / 1e9),
+                                 combination.name(), name_width, r.calls, r.seconds, format_per_call(double(r.max_round_trip_ns) / 1e9),
                                  r.segments, r.bursts, r.idle_gaps, r.paced_runs, r.ok ? "ok" : "FAILED: " + r.message)
                   << std::flush;
     }

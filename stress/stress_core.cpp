@@ -588,6 +588,11 @@ std::vector<Combination> main_combinations(const std::vector<const Backend*>& ba
         for (const char* design : {"classic", "futex-gated", "spin-park:2us", "adaptive", "spin", "inplace"}) {
             all.push_back({backend, TargetKind::dedicated, design});
         }
+        // Results that wait for the loop's timer and calls held for one
+        // wake: the paced gaps (the loop's deadline) exercise both.
+        if (backend->capabilities.sleep_hooks) {
+            all.push_back({backend, TargetKind::dedicated, "futex-gated,defer=100us,hold=200us"});
+        }
         all.push_back({backend, TargetKind::pool, ""});
     }
     return all;

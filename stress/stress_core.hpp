@@ -45,7 +45,8 @@ struct Combination {
 };
 
 // The main presets on a dedicated worker (classic, futex-gated, spin-park:2us,
-// adaptive, spin) and the pool, for each backend given.
+// adaptive, spin, inplace; defer= and hold= where the loop carries them) and
+// the pool, for each backend given.
 std::vector<Combination> main_combinations(const std::vector<const Backend*>& backends);
 
 struct Options {
