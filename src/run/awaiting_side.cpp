@@ -9,31 +9,15 @@
 namespace handoff {
 
 AwaitingSide::AwaitingSide(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress)
-    : config_(config),
-      registry_(registry),
-      progress_(progress),
-      timeout_ns_(config.timeout.count()),
-      window_(slots_for(config), config.work) {
+    : AwaitingPhases(config, registry, progress) {
     if (config.open_loop()) arrivals_.emplace(config.rate, config.arrival, config.seed);
 }
 
 void AwaitingSide::start() {
-    if (config_.warmup == 0) {
-        begin_measured();
-    } else {
-        phase_total_ = config_.warmup;
-        warmup_half_ = config_.warmup / 2;
-        const std::int64_t now = timeout_ns_ != 0 || arrivals_ ? warmup_started_ns_ : 0;
-        if (arrivals_) arrivals_->restart(now);
-        advance(now);
-    }
-}
-
-void AwaitingSide::close() {
-    if (closing_) return;
-    closing_ = true;
-    outstanding_at_close_ = window_.in_flight();
-    outstanding_seqs_at_close_ = window_.describe_outstanding();
+    if (!begin_warmup()) return begin_measured();
+    const std::int64_t now = timeout_ns_ != 0 || arrivals_ ? monotonic_ns() : 0;
+    if (arrivals_) arrivals_->restart(now);
+    advance(now);
 }
 
 // The order is the point: the clock is read, the next call goes out, and
@@ -41,11 +25,9 @@ void AwaitingSide::close() {
 // worker already runs the next one. The loop's bookkeeping is off the
 // round trip the row measures.
 void AwaitingSide::deliver(Call& call) {
-    using Taken = CallWindow::Taken;
-    using Outcome = CallWindow::Outcome;
     Call back;
-    const Taken taken = window_.take(call, back);
-    if (broken_ || closing_) {
+    const CallWindow::Taken taken = window_.take(call, back);
+    if (!settling()) {
         window_.judge(back, taken);  // taken back, never answered
         return;
     }
@@ -54,39 +36,14 @@ void AwaitingSide::deliver(Call& call) {
     // Open loop reads it first: it says which arrivals are due.
     const bool timed = back.sent_ns >= 0;  // not an unsampled call
     std::int64_t now = arrivals_ ? monotonic_ns() : 0;
-    if (taken == Taken::awaited) now = send_ready(now);
+    if (taken == CallWindow::Taken::awaited) now = send_ready(now);
     if (now == 0 && timed && (measuring_ || timeout_ns_ != 0)) now = monotonic_ns();
-    const Outcome outcome = window_.judge(back, taken);
-    if (outcome == Outcome::error || outcome == Outcome::shut_down) {
-        // A wrong, duplicated or stray result: the run can no longer be
-        // trusted (resending its slot could hand one call to two threads),
-        // so it ends here and the row reports the error, not figures. A
-        // call already sent is handed back by the teardown.
-        broken_ = true;
-        loop_->stop();
-        return;
-    }
-    // Only this thread writes it: a plain store, not a locked add per call.
-    progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    if (outcome == Outcome::late || outcome == Outcome::reclaimed) {
-        // A timed-out call came back: its slot is free for the next send.
-        // Its round trip is known now, and is at least the timeout: it
-        // goes into the latency like any call, so a stall is not hidden.
-        if (back.seq >= measured_from_) {
-            calls_.late += outcome == Outcome::late;
-            calls_.record(back, now);
-        }
-    } else if (measuring_ && timeout_ns_ != 0 && now - back.sent_ns > timeout_ns_) {
-        // Back after its timeout, before the deadline fired (the loop was
-        // off the CPU, or busy): timed out all the same, its result late.
-        // Whether a call timed out never depends on when the loop looked.
-        ++calls_.timed_out;
-        ++calls_.late;
-        calls_.record(back, now);
-    } else if (measuring_) {
-        if (timed) calls_.record(back, now);
-        ++calls_.delivered;
-        calls_.failed += outcome == Outcome::failed;
+    const CallWindow::Outcome outcome = window_.judge(back, taken);
+    switch (settle_back(back, outcome, now)) {
+        case Back::dropped: return;
+        case Back::answered: answer(back, now, outcome == CallWindow::Outcome::failed); break;
+        case Back::late:
+        case Back::timed_out: break;  // counted; its slot is free for the next send
     }
     advance(now);
 }
@@ -123,15 +80,11 @@ std::int64_t AwaitingSide::send_ready(std::int64_t now) {
             }
             arrivals_->advance();
         }
-        const bool sampled = (next_seq_ & sample_mask_) == 0;
-        Call* call = window_.prepare(next_seq_, intended, sampled);
-        ++next_seq_;
-        ++sent_;
+        const bool is_sampled = sampled(next_seq_);
+        Call* call = window_.prepare(next_seq_, intended, is_sampled);
         target_->submit(*call);
-        // The warm-up's second half is timed (its first pays for threads
-        // starting and caches filling): it decides the sampling.
-        if (sent_ == warmup_half_ && !measuring_) warmup_started_ns_ = monotonic_ns();
-        unstamped |= sampled && intended == 0;
+        note_sent();
+        unstamped |= is_sampled && intended == 0;
     }
     if (unstamped) {
         if (measuring_ || timeout_ns_ != 0) now = monotonic_ns();
@@ -146,11 +99,11 @@ void AwaitingSide::advance(std::int64_t now) {
     now = send_ready(now);
     if (sent_ == phase_total_ && window_.in_flight() == 0) {
         if (!measuring_) return begin_measured();
-        if (!calls_.measurement()) finish();
+        if (!calls_.measurement()) calls_.close(registry_, config_.rate);
         // Timed-out calls still out: wait for each to come back, so the
         // run ends with every call accounted for and no slot in use.
         if (window_.abandoned() == 0) {
-            complete_measurement();
+            calls_.complete();
             loop_->stop();
             return;
         }
@@ -182,34 +135,11 @@ void AwaitingSide::arm_deadline(std::int64_t now) {
     loop_->set_deadline(armed_ns_);
 }
 
-// Closed loop without a timeout, calls that the warm-up shows take under
-// 2 us: time and place only every 8th (see the header).
-void AwaitingSide::choose_sampling() {
-    constexpr std::uint64_t min_warmup = 64;
-    constexpr std::int64_t short_call_ns = 2'000;
-    if (arrivals_ || timeout_ns_ != 0 || config_.warmup < min_warmup) return;
-    const std::int64_t per_call =
-        (monotonic_ns() - warmup_started_ns_) / std::int64_t(config_.warmup - warmup_half_);
-    if (per_call < short_call_ns) sample_mask_ = 7;
-}
-
 void AwaitingSide::begin_measured() {
-    choose_sampling();
-    measuring_ = true;
-    measured_from_ = next_seq_;
-    sent_ = 0;
-    phase_total_ = config_.calls;
-    calls_.open();
+    open_measured_phase();
     const std::int64_t now = monotonic_ns();
     if (arrivals_) arrivals_->restart(now);
     advance(now);
 }
-
-// Every measured call has ended (delivered or timed out): the interval
-// closes. Every timed-out call is back too (after the interval closed):
-// their round trips and late results complete the figures.
-void AwaitingSide::finish() { calls_.close(registry_, config_.rate); }
-
-void AwaitingSide::complete_measurement() { calls_.complete(); }
 
 }  // namespace handoff

@@ -27,30 +27,18 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
-#include <string>
-#include <vector>
 
 #include "handoff/call.hpp"
 #include "handoff/loop.hpp"
 #include "handoff/thread_registry.hpp"
-#include "measurement/latency_histogram.hpp"
-#include "measurement/measurement.hpp"
 #include "run/arrival.hpp"
-#include "run/call_window.hpp"
-#include "run/measured_calls.hpp"
+#include "run/awaiting_phases.hpp"
 #include "run/configuration.hpp"
 
 namespace handoff {
 
-class AwaitingSide final : public CallSink {
+class AwaitingSide final : public AwaitingPhases, public CallSink {
 public:
-    // The window's slots: the in-flight count, twice that with a timeout
-    // (spares for timed-out calls still held by the target; the loop and the
-    // target keep per-slot state for all of them).
-    static std::uint32_t slots_for(const Configuration& config) {
-        return config.timeout.count() != 0 ? 2 * config.inflight : config.inflight;
-    }
-
     // `progress` counts delivered calls (warm-up included) for the watchdog.
     AwaitingSide(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress);
 
@@ -62,57 +50,20 @@ public:
     // Sends the first window: warm-up calls, or measured ones when there are none.
     void start();
 
-    // The loop has stopped and the target and loop are about to go: what
-    // they hand back from now on is only taken back, never answered.
-    // What was outstanding then is kept for the message about a stopped run
-    // (the teardown hands those calls back and empties the window).
-    void close();
-    std::uint32_t outstanding_at_close() const { return outstanding_at_close_; }
-    const std::string& outstanding_seqs_at_close() const { return outstanding_seqs_at_close_; }
-
     // A call is back on the loop thread: check it, record it, send the next.
     void deliver(Call& call) override;
     // The earliest deadline passed: give up on every call past its timeout,
     // then arm the next one (only the earliest is ever armed).
     void on_deadline() override;
 
-    CallWindow& window() { return window_; }
-    // Set once every measured call has ended and every timed-out one is back.
-    const std::optional<Measurement>& measurement() const { return calls_.measurement(); }
-
 private:
     std::int64_t send_ready(std::int64_t now);
     void advance(std::int64_t now);
     bool can_send() const;
     void arm_deadline(std::int64_t now);
-    void choose_sampling();
     void begin_measured();
-    void finish();
-    void complete_measurement();
 
-    const Configuration& config_;
-    ThreadRegistry& registry_;
-    std::atomic<std::uint64_t>& progress_;
-    const std::int64_t timeout_ns_;  // 0: calls never time out
-    std::uint64_t sample_mask_ = 0;  // a call is sampled when (seq & mask) == 0
-    std::int64_t warmup_started_ns_ = 0;  // when the warm-up's second half began
-    std::uint64_t warmup_half_ = UINT64_MAX;
     std::optional<ArrivalSchedule> arrivals_;  // open loop only
-    CallWindow window_;
-    Loop* loop_ = nullptr;
-    Target* target_ = nullptr;
-
-    bool measuring_ = false;
-    bool broken_ = false;
-    bool closing_ = false;
-    std::uint32_t outstanding_at_close_ = 0;
-    std::string outstanding_seqs_at_close_;
-    std::uint64_t next_seq_ = 0;
-    std::uint64_t measured_from_ = UINT64_MAX;  // the first measured seq
-    std::uint64_t phase_total_ = 0;
-    std::uint64_t sent_ = 0;       // in the current phase
-    std::int64_t armed_ns_ = 0;    // the deadline the loop holds, 0 for none
-    MeasuredCalls calls_;  // the interval, the round trips, how the measured calls ended
 };
 
 }  // namespace handoff

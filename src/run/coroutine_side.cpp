@@ -11,11 +11,7 @@ namespace handoff {
 
 CoroutineSide::CoroutineSide(const Configuration& config, ThreadRegistry& registry,
                              std::atomic<std::uint64_t>& progress)
-    : config_(config),
-      registry_(registry),
-      progress_(progress),
-      timeout_ns_(config.timeout.count()),
-      window_(slots_for(config), config.work),
+    : AwaitingPhases(config, registry, progress),
       parkings_(config.inflight),
       awaiting_(config.inflight, nullptr),
       caller_of_(window_.slots(), 0) {
@@ -49,11 +45,11 @@ void CoroutineSide::start() {
             tasks_.push_back(run_caller<CallerTask>(*this, caller, ops));
         }
     }
-    if (config_.warmup == 0) {
-        open_measured();
-    } else {
-        phase_total_ = config_.warmup;
-        warmup_half_ = config_.warmup / 2;
+    // Just before the first measured call is sent, one clock reading stamps
+    // the first calls, as the callback side's.
+    if (!begin_warmup()) {
+        open_measured_phase();
+        now_ = monotonic_ns();
     }
     for (std::uint32_t caller = 0; caller < callers_; ++caller) {
         if (foreign_ != nullptr) {
@@ -65,38 +61,17 @@ void CoroutineSide::start() {
     now_ = 0;
 }
 
-void CoroutineSide::close() {
-    if (closing_) return;
-    closing_ = true;
-    outstanding_at_close_ = window_.in_flight();
-    outstanding_seqs_at_close_ = window_.describe_outstanding();
-}
-
 // ---- The phases: the warm-up, then the measured calls, by the same callers.
-
-// Just before the first measured call is sent; one clock reading stamps the
-// first calls, as the callback side's.
-void CoroutineSide::open_measured() {
-    // As the callback side: calls the warm-up shows under 2 us (no timeout)
-    // time and place every 8th only (see awaiting_side.hpp).
-    if (timeout_ns_ == 0 && config_.warmup >= 64 &&
-        (monotonic_ns() - warmup_started_ns_) / std::int64_t(config_.warmup - warmup_half_) < 2'000) {
-        sample_mask_ = 7;
-    }
-    measuring_ = true;
-    measured_from_ = next_seq_;
-    sent_ = 0;
-    phase_total_ = config_.calls;
-    calls_.open();
-    now_ = monotonic_ns();
-}
 
 // At the end of every turn the loop gives this side (a delivery, a deadline),
 // when no caller runs: once the warm-up's calls are all back, the measured
 // phase starts, and callers waiting for a call to send go on.
 void CoroutineSide::after_event() {
     if (broken_ || closing_) return;
-    if (!measuring_ && sent_ == phase_total_ && window_.in_flight() == 0) open_measured();
+    if (!measuring_ && sent_ == phase_total_ && window_.in_flight() == 0) {
+        open_measured_phase();
+        now_ = monotonic_ns();
+    }
     if (first_waiter_ != slot_waiters_.size()) wake_slot_waiters();
 }
 
@@ -121,13 +96,10 @@ std::int64_t CoroutineSide::stamp() {
 Call* CoroutineSide::next_call(std::uint32_t) {
     if (broken_ || closing_ || sent_ == phase_total_) return nullptr;
     // nullptr: every free slot is held by a timed-out call still out.
-    const bool sampled = (next_seq_ & sample_mask_) == 0;
-    Call* call = window_.prepare(next_seq_, sampled ? stamp() : 0, sampled);
+    const bool is_sampled = sampled(next_seq_);
+    Call* call = window_.prepare(next_seq_, is_sampled ? stamp() : 0, is_sampled);
     if (call == nullptr) return nullptr;
-    ++next_seq_;
-    ++sent_;
-    // The warm-up's second half is timed: it decides the sampling.
-    if (sent_ == warmup_half_ && !measuring_) warmup_started_ns_ = monotonic_ns();
+    note_sent();
     return call;
 }
 
@@ -150,12 +122,8 @@ void CoroutineSide::await_slot(std::uint32_t caller) {
 // caller's next send.
 void CoroutineSide::account(const Call& call, bool failed) {
     if (measuring_) {
-        if ((call.seq & sample_mask_) == 0) {
-            now_ = monotonic_ns();
-            calls_.record(call, now_);
-        }
-        ++calls_.delivered;
-        calls_.failed += failed;
+        if (sampled(call.seq)) now_ = monotonic_ns();
+        answer(call, now_, failed);
     } else if (timeout_ns_ != 0) {
         now_ = monotonic_ns();
     }
@@ -212,25 +180,17 @@ void CoroutineSide::resume(std::uint32_t caller, std::exception_ptr error_given,
 
 void CoroutineSide::deliver(Call& call) {
     const CallWindow::Outcome outcome = window_.settle(call);
-    if (broken_ || closing_) return;
-    using Outcome = CallWindow::Outcome;
-    if (outcome == Outcome::error || outcome == Outcome::shut_down) {
-        // As the callback side: the run can no longer be trusted; it ends
-        // here with its callers suspended (destroyed, never resumed).
-        broken_ = true;
-        loop_->stop();
+    // With a timeout, whether the call is back in time is decided now.
+    now_ = timeout_ns_ != 0 && settling() ? monotonic_ns() : 0;
+    const Back back = settle_back(call, outcome, now_);
+    if (back == Back::dropped) {
+        // Broken (as the callback side, the run ends here with its callers
+        // suspended: destroyed, never resumed) or closing.
+        now_ = 0;
         return;
     }
-    // Only this thread writes it: a plain store, not a locked add per call.
-    progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    if (outcome == Outcome::late || outcome == Outcome::reclaimed) {
-        // A timed-out call came back, awaited by no one: its round trip is
-        // known now (at least the timeout), and its slot is free again.
-        now_ = monotonic_ns();
-        if (call.seq >= measured_from_) {
-            calls_.late += outcome == Outcome::late;
-            calls_.record(call, now_);
-        }
+    if (back == Back::late) {
+        // A timed-out call came back, awaited by no one; its slot is free again.
         after_event();
         maybe_complete();
         now_ = 0;
@@ -240,7 +200,13 @@ void CoroutineSide::deliver(Call& call) {
     if (awaiting_[caller] != &call) return error(fmt::format("call {} came back to a caller not awaiting it", call.seq));
     awaiting_[caller] = nullptr;
     // The caller runs from here to its next co_await: checks, records, sends.
-    resume(caller, call.status == CallStatus::failed ? call.error : nullptr, call.result);
+    // Back after its timeout (the deadline had not fired yet): its caller
+    // hears that it timed out, as it would have a moment earlier.
+    if (back == Back::timed_out) {
+        resume(caller, timed_out_error_, 0);
+    } else {
+        resume(caller, call.status == CallStatus::failed ? call.error : nullptr, call.result);
+    }
     after_event();
     now_ = 0;
 }
@@ -296,10 +262,7 @@ void CoroutineSide::arm_deadline() {
 
 void CoroutineSide::error(std::string message) {
     if (errors_++ == 0) first_error_ = std::move(message);
-    if (!broken_) {
-        broken_ = true;
-        loop_->stop();
-    }
+    if (!broken_) break_run();
 }
 
 }  // namespace handoff

@@ -33,22 +33,14 @@
 #include "handoff/call.hpp"
 #include "handoff/loop.hpp"
 #include "handoff/thread_registry.hpp"
-#include "measurement/measurement.hpp"
-#include "run/call_window.hpp"
+#include "run/awaiting_phases.hpp"
 #include "run/configuration.hpp"
 #include "run/lab_awaitable.hpp"
-#include "run/measured_calls.hpp"
 
 namespace handoff {
 
-class CoroutineSide final : public CallSink, public CallerDriver {
+class CoroutineSide final : public AwaitingPhases, public CallSink, public CallerDriver {
 public:
-    // The window's slots, as the callback side's: the in-flight count, twice
-    // that with a timeout (spares for timed-out calls still out).
-    static std::uint32_t slots_for(const Configuration& config) {
-        return config.timeout.count() != 0 ? 2 * config.inflight : config.inflight;
-    }
-
     // `progress` counts delivered calls (warm-up included) for the watchdog.
     CoroutineSide(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress);
 
@@ -59,11 +51,7 @@ public:
     // warm-up calls, or the measured ones when there is no warm-up.
     void start();
 
-    // The loop has stopped; target and loop are about to go: what they hand
-    // back from now on is only taken back, and no caller is resumed again.
-    void close();
-    std::uint32_t outstanding_at_close() const { return outstanding_at_close_; }
-    const std::string& outstanding_seqs_at_close() const { return outstanding_seqs_at_close_; }
+    // close() (AwaitingPhases): from then on no caller is resumed again.
 
     // "lab awaitable" or the loop's own, for the output.
     std::string await_mechanism() const;
@@ -82,19 +70,15 @@ public:
     void threw(Call& call, std::uint32_t caller, std::exception_ptr error) override;
     void finished(std::uint32_t caller) override;
 
-    CallWindow& window() { return window_; }
     // Calls with a wrong, missing or duplicated result: the window's, and
     // a co_await that gave something other than its call's outcome.
     std::uint64_t errors() const { return window_.errors() + errors_; }
     std::string first_error() const { return window_.errors() != 0 ? window_.first_error() : first_error_; }
-    // Set once every measured call has ended and every timed-out one is back.
-    const std::optional<Measurement>& measurement() const { return calls_.measurement(); }
 
 private:
     std::int64_t stamp();
     void resume(std::uint32_t caller, std::exception_ptr error, std::uint64_t value);
     void account(const Call& call, bool failed);
-    void open_measured();
     void after_event();
     void maybe_complete();
     bool may_send() const;
@@ -102,13 +86,6 @@ private:
     void arm_deadline();
     void error(std::string message);
 
-    const Configuration& config_;
-    ThreadRegistry& registry_;
-    std::atomic<std::uint64_t>& progress_;
-    const std::int64_t timeout_ns_;  // 0: calls never time out
-    CallWindow window_;
-    Loop* loop_ = nullptr;
-    Target* target_ = nullptr;
     CoroutineLoop* foreign_ = nullptr;  // the loop's own callers, else the lab's below
 
     // The lab's callers: where each waits, and a frame per caller for the
@@ -125,25 +102,11 @@ private:
     std::vector<std::uint32_t> expiring_;    // on_deadline's scratch
     std::exception_ptr timed_out_error_;     // CallTimedOut, made once (with a timeout)
 
-    bool measuring_ = false;
-    bool broken_ = false;
-    bool closing_ = false;
     bool completed_ = false;
     std::uint32_t live_callers_ = 0;
-    std::uint32_t outstanding_at_close_ = 0;
-    std::string outstanding_seqs_at_close_;
-    std::uint64_t next_seq_ = 0;
-    std::uint64_t measured_from_ = UINT64_MAX;  // the first measured seq
-    std::uint64_t phase_total_ = 0;
-    std::uint64_t sent_ = 0;  // in the current phase
-    std::int64_t now_ = 0;    // this turn's clock reading, 0 when none was taken
-    std::int64_t armed_ns_ = 0;
-    std::uint64_t sample_mask_ = 0;  // a call is timed when (seq & mask) == 0
-    std::int64_t warmup_started_ns_ = 0;  // when the warm-up's second half began
-    std::uint64_t warmup_half_ = UINT64_MAX;
+    std::int64_t now_ = 0;  // this turn's clock reading, 0 when none was taken
     std::uint64_t errors_ = 0;
     std::string first_error_;
-    MeasuredCalls calls_;
 };
 
 }  // namespace handoff
