@@ -16,14 +16,15 @@ namespace handoff::stress {
 namespace {
 
 TEST(StressCore, TheMainCombinationsCoverEveryBackendDesignAndThePool) {
+    // Six presets and the pool each; epoll also defer= and hold= (uv cannot carry them).
     const auto all = main_combinations({find_backend("epoll"), find_backend("uv")});
-    ASSERT_EQ(all.size(), 14u);
+    ASSERT_EQ(all.size(), 15u);
     std::set<std::string> names;
     for (const Combination& c : all) names.insert(c.name());
-    EXPECT_EQ(names.size(), 14u);
+    EXPECT_EQ(names.size(), 15u);
     for (const char* name : {"epoll dedicated classic", "epoll dedicated futex-gated", "epoll dedicated spin-park:2us",
                              "epoll dedicated adaptive", "epoll dedicated spin", "epoll dedicated inplace",
-                             "epoll pool", "uv pool"}) {
+                             "epoll dedicated futex-gated,defer=100us,hold=200us", "epoll pool", "uv pool"}) {
         EXPECT_EQ(names.count(name), 1u) << name;
     }
 }
