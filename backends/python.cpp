@@ -493,6 +493,10 @@ ForeignResult run_row(std::string_view name, const ForeignRequest& request) {
         {"pool_cpus", request.pool_cpus},
         {"stall_timeout_ms", request.stall_timeout.count()},
         {"check", check_vectors(*request.work)},
+        {"rate", request.rate},
+        {"arrival", request.poisson ? "poisson" : "fixed"},
+        {"seed", request.seed},
+        {"arrival_check", request.arrival_check},
     };
     const Found python = interpreter();
     const Found side = python_side();

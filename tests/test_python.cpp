@@ -185,6 +185,26 @@ TEST_P(EveryPythonRow, CompletesAtInflight16WithFailures) {
     expect_complete(run_configuration(config), config);
 }
 
+// Open loop: calls at their intended times (the framework's own timer), at
+// most `inflight` outstanding, every call verified; the row says the rate it
+// was asked. The Python side refuses to run if its arrival schedule differs
+// from the lab's (the request's arrival_check).
+TEST_P(EveryPythonRow, CompletesEveryCallAtARate) {
+    for (std::uint32_t inflight : {1u, 4u}) {
+        SCOPED_TRACE(testing::Message() << "in-flight " << inflight);
+        Configuration config = python_config(GetParam(), "none+fail:0.1", 200, inflight);
+        config.rate = 20'000;
+        config.arrival = inflight == 1 ? ArrivalKind::fixed : ArrivalKind::poisson;
+        const RowResult row = run_configuration(config);
+        expect_complete(row, config);
+        if (row.status != RowStatus::ok) return;
+        EXPECT_EQ(row.runs[0].rate_asked, 20'000);
+        if (inflight == 1) {
+            EXPECT_GE(row.runs[0].wall_s, 199 / 20'000.0);  // fixed: the last is 199 gaps in
+        }
+    }
+}
+
 std::string row_name(const testing::TestParamInfo<PythonRow>& info) {
     std::string name = info.param.backend + "_" + info.param.target;
     for (char& c : name) c = c == '-' ? '_' : c;

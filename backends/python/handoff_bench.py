@@ -33,8 +33,8 @@ warnings.simplefilter("ignore", FutureWarning)
 
 from handoff_frameworks import FRAMEWORKS, MODULES, Design, make_framework  # noqa: E402
 from handoff_measure import close_interval, measure, open_interval, pin_current_thread, sched_getcpu  # noqa: E402
-from handoff_work import (Work, WorkFailure, argument_for, expected_result, failure_message,  # noqa: E402
-                          mix64)
+from handoff_work import (Work, WorkFailure, argument_for, arrival_offsets, expected_result,  # noqa: E402
+                          failure_message, mix64)
 
 
 class Call:
@@ -99,6 +99,15 @@ class Harness:
         self.cpu_known = 0
         self.awaiting = [None] * self.inflight  # the seq each task awaits, for the watchdog
         self.count_cpu = request.get("target") != "inline"
+        # Open loop (--rate): each phase's intended send times, as offsets
+        # from its start (made here, outside the interval).
+        self.rate = float(request.get("rate", 0) or 0)
+        self.offsets = {}
+        if self.rate > 0:
+            kind, seed = request.get("arrival", "fixed"), int(request.get("seed", 1))
+            self.offsets = {False: arrival_offsets(self.warmup, self.rate, kind, seed),
+                            True: arrival_offsets(self.calls, self.rate, kind, seed)}
+        self.schedule = None  # (phase start ns, its first seq, its offsets) while a rated phase runs
 
     def error(self, message):
         self.errors += 1
@@ -108,19 +117,35 @@ class Harness:
     def outstanding(self):
         return sorted(seq for seq in self.awaiting if seq is not None)
 
-    async def drive(self, handoff, slot, end, measured):
-        """Calls until seq `end` is sent, one at a time, on task `slot`."""
+    async def drive(self, handoff, slot, end, measured, sleep):
+        """Calls until seq `end` is sent, one at a time, on task `slot`.
+        Open loop: each call waits for its intended time (the framework's own
+        timer) and its round trip runs from that time, so a call held back by
+        the cap (every task busy) or by a late loop counts its wait."""
         args, expected, must_fail = self.args, self.expected, self.must_fail
         awaiting, latencies = self.awaiting, self.latencies
         mono, getcpu = time.monotonic_ns, sched_getcpu
         count_cpu = measured and self.count_cpu
+        schedule = self.schedule
         while self.next_seq < end:
             seq = self.next_seq
             self.next_seq = seq + 1
             call = Call(seq, args[seq])
             awaiting[slot] = seq
-            loop_cpu = getcpu() if count_cpu else -1
-            sent = mono()
+            if schedule is not None:
+                start, first, offsets = schedule
+                sent = start + offsets[seq - first]
+                # Never before its time: a timer may fire early (uvloop rounds
+                # a delay to whole milliseconds, so a wait under 0.5 ms returns
+                # at once and its loop polls until then).
+                early = sent - mono()
+                while early > 0:
+                    await sleep(early / 1e9)
+                    early = sent - mono()
+                loop_cpu = getcpu() if count_cpu else -1
+            else:
+                loop_cpu = getcpu() if count_cpu else -1
+                sent = mono()
             try:
                 result = await handoff(call)
             except WorkFailure as e:
@@ -150,10 +175,13 @@ class Harness:
                     self.same_cpu += call.worker_cpu == loop_cpu
 
     async def phase(self, framework, handoff, end, measured):
+        if self.rate > 0:
+            self.schedule = (time.monotonic_ns(), self.next_seq, self.offsets[measured])
+        sleep = framework.sleep
         if self.inflight == 1:
-            await self.drive(handoff, 0, end, measured)
+            await self.drive(handoff, 0, end, measured, sleep)
         else:
-            await framework.gather(self.inflight, lambda slot: self.drive(handoff, slot, end, measured))
+            await framework.gather(self.inflight, lambda slot: self.drive(handoff, slot, end, measured, sleep))
 
 
 class Watchdog:
@@ -212,19 +240,36 @@ def emit(result):
         sys.stdout.flush()
 
 
-def check_vectors(vectors, work):
-    """The C++ side's arguments and results for a few calls: this module must agree."""
+def check_vectors(vectors, work, request=None):
+    """The C++ side's arguments and results for a few calls, and the first
+    intended send times of an open loop: this module must agree."""
     for seq, arg, expected, must_fail in vectors:
         if argument_for(seq) != arg or expected_result(arg) != expected or work.must_fail(arg) != must_fail:
             return (f"the Python side's mix64 disagrees with the C++ side's for seq {seq}: arg {argument_for(seq):#x} "
                     f"vs {arg:#x}, result {expected_result(arg):#x} vs {expected:#x}")
+    arrivals = (request or {}).get("arrival_check", [])
+    if arrivals:
+        ours = arrival_offsets(len(arrivals), float(request["rate"]), request.get("arrival", "fixed"),
+                               int(request.get("seed", 1)))
+        if ours != arrivals:
+            return f"the Python side's arrival schedule disagrees with the C++ side's: {ours} vs {arrivals}"
     return ""
+
+
+def set_timer_slack_ns(ns):
+    """PR_SET_TIMERSLACK on this thread, as the C++ loop thread sets it in
+    rate mode (Linux's default 50 us is half a gap at 10,000 calls a second)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(29, ns, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def run_request(request, progress_fd=None):
     """One repetition; returns the result dict."""
     work = Work.from_json(request["work"])
-    mismatch = check_vectors(request.get("check", []), work)
+    mismatch = check_vectors(request.get("check", []), work, request)
     if mismatch:
         return {"ok": False, "error": mismatch}
     target = request["target"]
@@ -238,6 +283,8 @@ def run_request(request, progress_fd=None):
     watchdog = Watchdog(harness, request.get("stall_timeout_ms", 10000), emit, progress_fd)
     watchdog.start()  # before the pinning: it runs wherever the scheduler puts it
     pin_current_thread([cpus["loop"]] if cpus["loop"] >= 0 else [])
+    if harness.rate > 0:
+        set_timer_slack_ns(1)
     loop_tid = threading.get_native_id()
     out = {}
 

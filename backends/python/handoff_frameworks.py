@@ -263,6 +263,8 @@ class Framework:
     make_handoff(put)            the dedicated handoff: a waiter, put, await it
     watch_fd(fd, callback)       async context: callback() on the loop thread
                                  whenever fd is readable
+    sleep(seconds)               the framework's own sleep (its timer): open
+                                 loop waits with it for each intended time
     """
 
     def __init__(self, request):
@@ -342,6 +344,11 @@ class AsyncioFramework(Framework):
     async def gather(self, n, fn):
         import asyncio
         await asyncio.gather(*(fn(i) for i in range(n)))
+
+    @staticmethod
+    async def sleep(seconds):
+        import asyncio
+        await asyncio.sleep(seconds)
 
     def pool(self, run):
         import asyncio
@@ -440,6 +447,11 @@ class TrioFramework(Framework):
             for i in range(n):
                 nursery.start_soon(fn, i)
 
+    @staticmethod
+    async def sleep(seconds):
+        import trio
+        await trio.sleep(seconds)
+
     def pool(self, run):
         import trio
         limiter = trio.CapacityLimiter(self.threads)
@@ -501,6 +513,11 @@ class AnyioFramework(Framework):
         async with anyio.create_task_group() as group:
             for i in range(n):
                 group.start_soon(fn, i)
+
+    @staticmethod
+    async def sleep(seconds):
+        import anyio
+        await anyio.sleep(seconds)
 
     def pool(self, run):
         import anyio

@@ -8,6 +8,7 @@ here is the value the C++ side would have checked. The C++ side sends a few
 if this module disagrees with them (handoff_bench.check_vectors).
 """
 
+import math
 import os
 import time
 
@@ -34,6 +35,25 @@ def expected_result(arg):
 
 def argument_for(seq):
     return mix64((seq + SEQ_SALT) & MASK)
+
+
+def arrival_offsets(count, rate, kind="fixed", seed=1):
+    """The intended send times of `count` calls, in ns after the phase's
+    start, as the C++ side's ArrivalSchedule (run/arrival.cpp) draws them:
+    fixed, the k-th at k/rate exactly (one product, no drift); poisson,
+    exponential gaps of mean 1/rate from the same seeded counter."""
+    mean = 1e9 / rate
+    seeded = mix64(seed ^ 0x5EED5EED5EED5EED)
+    offsets = [0] * count
+    since = 0.0
+    for k in range(count):
+        offsets[k] = int(since)
+        if kind == "fixed":
+            since = (k + 1) * mean
+        else:
+            u = ((mix64((seeded + k) & MASK) >> 11) + 1) * 2.0 ** -53  # in (0, 1]: never log(0)
+            since += -math.log(u) * mean
+    return offsets
 
 
 def picked(arg, share, salt):

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import handoff_bench  # noqa: E402
 import handoff_measure  # noqa: E402
 from handoff_frameworks import FRAMEWORKS, MODULES, Design, RequestQueue, ResultGate  # noqa: E402
-from handoff_work import (Work, WorkFailure, argument_for, expected_result, failure_message, mix64,  # noqa: E402
+from handoff_work import (Work, WorkFailure, argument_for, arrival_offsets, expected_result, failure_message, mix64,  # noqa: E402
                           picked, FAIL_SALT)
 
 
@@ -77,6 +77,27 @@ class WorkArithmetic(unittest.TestCase):
         result = handoff_bench.run_request(dict(request("asyncio"), check=bad))
         self.assertFalse(result["ok"])
         self.assertIn("disagrees", result["error"])
+
+    def test_arrival_schedules(self):
+        # Fixed: the k-th at k gaps exactly (1/3 s gaps: a sum would drift).
+        self.assertEqual(arrival_offsets(4, 3.0), [0, 333333333, 666666666, 1000000000])
+        fixed = arrival_offsets(300000, 3.0)
+        self.assertEqual(fixed[-1], int(299999 * (1e9 / 3.0)))
+        # Poisson: exponential gaps of the mean, the same for a seed, another for another.
+        offsets = arrival_offsets(20001, 1000.0, "poisson", 3)
+        gaps = [b - a for a, b in zip(offsets, offsets[1:])]
+        mean = sum(gaps) / len(gaps)
+        self.assertAlmostEqual(mean, 1e6, delta=3e4)  # 20,000 gaps: within 3%
+        self.assertAlmostEqual((sum((g - mean) ** 2 for g in gaps) / len(gaps)) ** 0.5, mean, delta=0.05 * mean)
+        self.assertEqual(offsets, arrival_offsets(20001, 1000.0, "poisson", 3))
+        self.assertNotEqual(offsets, arrival_offsets(20001, 1000.0, "poisson", 4))
+        # A run refuses a schedule that is not the C++ side's.
+        req = dict(request("asyncio"), rate=1000.0, arrival="poisson", seed=3, arrival_check=offsets[:4])
+        self.assertEqual(handoff_bench.check_vectors([], Work(), req), "")
+        req["arrival_check"] = [0, 1, 2, 3]
+        result = handoff_bench.run_request(req)
+        self.assertFalse(result["ok"])
+        self.assertIn("arrival schedule disagrees", result["error"])
 
 
 class WorkPerform(unittest.TestCase):
@@ -337,6 +358,15 @@ class FrameworkRuns:
         result = self.check(request(self.framework, "inline"))
         self.assertEqual(result["worker_threads"], 0)
         self.assertEqual(result["cpu_worker_ns"], 0)
+
+    def test_open_loop_at_a_rate(self):
+        work = {"kind": "none", "fail_share": 0.1}
+        for inflight, arrival in ((1, "fixed"), (4, "poisson")):
+            req = request(self.framework, work=work, inflight=inflight)
+            req.update({"rate": 20000, "arrival": arrival, "seed": 7})
+            result = self.check(req)
+            # The measured calls' last intended time is inside the interval.
+            self.assertGreaterEqual(result["wall_ns"], arrival_offsets(200, 20000, arrival, 7)[-1])
 
     def test_designs_at_inflight_16_with_failures(self):
         work = {"kind": "none", "fail_share": 0.1}

@@ -43,6 +43,14 @@ struct ForeignRequest {
     int loop_cpu = -1;         // -1: not pinned
     int worker_cpu = -1;
     std::vector<int> pool_cpus;  // empty: not pinned
+    // Open loop (--rate): calls per second, 0 for closed loop; arrivals
+    // Poisson or evenly spaced, and the seed; the first intended send times
+    // (ns after a phase's start) as the lab's ArrivalSchedule draws them, for
+    // the foreign side to check its own schedule against.
+    double rate = 0;
+    bool poisson = false;
+    std::uint64_t seed = 1;
+    std::vector<std::int64_t> arrival_check;
     std::chrono::milliseconds stall_timeout{10000};  // no result for this long: failed (a lost wake-up)
     const std::atomic<bool>* stop_requested = nullptr;    // set: stop now, the repetition is discarded
     std::function<void(std::uint64_t delivered)> on_progress;  // calls delivered, warm-up included

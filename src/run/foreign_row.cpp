@@ -2,13 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "run/arrival.hpp"
+
 namespace handoff {
 namespace {
 
 // What the lab's C++ side has and a foreign loop does not: said once, plainly.
 std::optional<std::string> not_built(const Configuration& config, const Backend& backend) {
     if (config.timeout.count() != 0) return fmt::format("--timeout is not built for {}", backend.name);
-    if (config.open_loop()) return fmt::format("open-loop --rate is not built for {}", backend.name);
     return std::nullopt;
 }
 
@@ -25,14 +26,23 @@ ForeignRequest request_for(const Configuration& config, const RunLimits& limits,
     request.loop_cpu = config.placement.loop_cpu;
     request.worker_cpu = config.placement.worker_cpu;
     request.pool_cpus = config.placement.pool_cpus;
+    if (config.open_loop()) {
+        request.rate = config.rate;
+        request.poisson = config.arrival == ArrivalKind::poisson;
+        request.seed = config.seed;
+        ArrivalSchedule schedule(config.rate, config.arrival, config.seed);
+        schedule.restart(0);
+        for (int k = 0; k < 8; ++k, schedule.advance()) request.arrival_check.push_back(schedule.next_ns());
+    }
     request.stall_timeout = stall_limit;
     request.stop_requested = limits.stop_requested;
     request.on_progress = limits.on_progress;
     return request;
 }
 
-Measurement measurement_of(ForeignResult& result) {
+Measurement measurement_of(ForeignResult& result, double rate_asked) {
     Measurement m;
+    m.rate_asked = rate_asked;
     m.calls = result.calls;
     m.wall_s = double(result.wall_ns) / 1e9;
     m.cpu_total_s = double(result.cpu_total_ns) / 1e9;
@@ -65,7 +75,7 @@ RowResult run_foreign_row(const Configuration& config, const Backend& backend, c
     row.errors = result.errors;
     switch (result.status) {
         case ForeignResult::Status::ok:
-            row.runs.push_back(measurement_of(result));
+            row.runs.push_back(measurement_of(result, config.rate));
             break;
         case ForeignResult::Status::unsupported:
             row.status = RowStatus::unavailable;
