@@ -381,10 +381,12 @@ public:
     explicit UvLoop(const LoopOptions& options)
         : sink_(*options.sink),
           gate_(options.design),
-          // Results left in place are polled, which only the hooks do.
+          // Results left in place are polled, and calls held back (hold=)
+          // released as the loop goes to sleep, which only the hooks do.
           hooks_(gate_.gated() ||
                  (options.design != nullptr && (options.design->loop_spin != Design::LoopSpin::none ||
-                                                options.design->queue == Design::Queue::inplace))) {
+                                                options.design->queue == Design::Queue::inplace ||
+                                                options.design->hold.count() != 0))) {
         if (const int rc = uv_loop_init(&loop_); rc != 0) fail("uv_loop_init", rc);
         loop_.data = this;  // every callback finds the UvLoop through its handle's loop
         // Referenced (the default), so it alone keeps uv_run from returning
@@ -562,9 +564,15 @@ private:
                 if (!spin_until(ready, forever_slice_ns)) return stay_awake();
                 continue;
             }
-            // Spins for the budget, then publishes that the loop sleeps; false
-            // when a result or a stop arrived meanwhile: go round and take it.
-            if (gate_.before_block(ready, peer_cpu_)) return;
+            // Spins for the budget (no further than the deadline), then
+            // publishes that the loop sleeps (defer=: not while the deadline
+            // is near); false when a result or a stop arrived meanwhile: go
+            // round and take it. libuv then blocks until the deadline's
+            // timerfd, a wake or a result: the worker hears of it (hold=).
+            if (gate_.before_block(ready, peer_cpu_, deadline_ns_)) {
+                inbox_.before_sleep(deadline_ns_);
+                return;
+            }
         }
     }
 
@@ -637,7 +645,7 @@ extern const Backend uv_backend = {
     .unavailable_reason = [] { return std::optional<std::string>(); },
     .library_version = [] { return std::string("libuv ") + uv_version_string(); },
     .make_loop = make_uv_loop,
-    .capabilities = {.native_worker = true},
+    .capabilities = {.native_worker = true, .sleep_hooks = true},
 };
 
 }  // namespace handoff

@@ -168,7 +168,7 @@ TEST(Designs, DeferAndHoldAreRefusedWhereTheLoopCannotCarryThem) {
     for (const Backend* backend : all_backends()) {
         for (const char* spec : {"futex-gated,defer=1ms", "futex-gated,hold=1ms"}) {
             const auto reason = design_unsupported_reason(*backend, parse_design(spec));
-            const bool hooks = backend->name == "epoll" || backend->name == "uring";
+            const bool hooks = backend->name == "epoll" || backend->name == "uring" || backend->name == "uv";
             EXPECT_EQ(hooks, !reason.has_value()) << backend->name << " " << spec;
             EXPECT_EQ(backend->capabilities.sleep_hooks, hooks) << backend->name;
             if (reason) {

@@ -162,7 +162,7 @@ TEST_P(OpenLoopEveryShape, EveryCallVerifiedUnderARate) { expect_every_call_veri
 // arrival; hold=: calls wait to wake the worker once for several), on the
 // loops that carry them.
 TEST(OpenLoop, DeferAndHoldLoseNoCallUnderARate) {
-    for (const char* backend : {"epoll", "uring"}) {
+    for (const char* backend : {"epoll", "uring", "uv"}) {
         for (const char* design : {"futex-gated,defer=100us", "futex-gated,defer=100us,hold=150us",
                                    "eventfd,queue=spsc,defer=100us,hold=300us", "spin-park:1us,defer=100us"}) {
             expect_every_call_verified_at_a_rate({backend, TargetKind::dedicated, design});

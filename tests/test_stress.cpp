@@ -16,15 +16,16 @@ namespace handoff::stress {
 namespace {
 
 TEST(StressCore, TheMainCombinationsCoverEveryBackendDesignAndThePool) {
-    // Six presets and the pool each; epoll also defer= and hold= (uv cannot carry them).
-    const auto all = main_combinations({find_backend("epoll"), find_backend("uv")});
-    ASSERT_EQ(all.size(), 15u);
+    // Six presets, defer= and hold=, and the pool, each (asio cannot carry defer= and hold=).
+    const auto all = main_combinations({find_backend("epoll"), find_backend("uv"), find_backend("asio")});
+    ASSERT_EQ(all.size(), 23u);
     std::set<std::string> names;
     for (const Combination& c : all) names.insert(c.name());
-    EXPECT_EQ(names.size(), 15u);
+    EXPECT_EQ(names.size(), 23u);
     for (const char* name : {"epoll dedicated classic", "epoll dedicated futex-gated", "epoll dedicated spin-park:2us",
                              "epoll dedicated adaptive", "epoll dedicated spin", "epoll dedicated inplace",
-                             "epoll dedicated futex-gated,defer=100us,hold=200us", "epoll pool", "uv pool"}) {
+                             "epoll dedicated futex-gated,defer=100us,hold=200us",
+                             "uv dedicated futex-gated,defer=100us,hold=200us", "epoll pool", "uv pool", "asio pool"}) {
         EXPECT_EQ(names.count(name), 1u) << name;
     }
 }

@@ -30,7 +30,7 @@
 //                             sleep itself, once the oldest call held would
 //                             otherwise wait more than DUR (at once when the
 //                             loop has no timer): one wake for several calls
-//                             (defer and hold: the lab's epoll and uring loops)
+//                             (defer and hold: epoll, uring and uv)
 //   ring=eventfd|msg-ring|futex
 //                             uring only: how a worker wakes the ring (an
 //                             eventfd read kept in the ring, IORING_OP_MSG_RING

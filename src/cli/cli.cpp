@@ -45,7 +45,7 @@ Designs (--design, dedicated target): a preset, or key=value pairs after an opti
   queue=mutex|spsc|inplace  wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive  wake=always|gated
   loop-spin=0|DUR|adaptive|forever  batch=on|off  ring=eventfd|msg-ring|futex (uring)  impl=lab|native
   defer=DUR (results wait for the loop's own wake if due within DUR)  hold=DUR (one worker wake for the
-  calls of up to DUR)  -- defer and hold: epoll and uring; they save wake-ups at a --rate
+  calls of up to DUR)  -- defer and hold: epoll, uring, uv; they save wake-ups at a --rate
 
 Repetitions: --count N calls per row in total, split over --repeat R repetitions (N/R each),
 run interleaved (A B C A B C ...); each figure is the median, min and max in JSON. A Spread
@@ -134,7 +134,7 @@ void print_design_presets(std::ostream& out) {
     }
     out << "Axes: queue=mutex|spsc|inplace wait=condvar|futex|eventfd|spin|spin-park:DUR|adaptive wake=always|gated\n"
            "      loop-spin=0|DUR|adaptive|forever batch=on|off ring=eventfd|msg-ring|futex (uring) impl=lab|native\n"
-           "      defer=DUR hold=DUR (epoll, uring: results wait for the loop's own next wake if within DUR; one\n"
+           "      defer=DUR hold=DUR (epoll, uring, uv: results wait for the loop's own next wake if within DUR; one\n"
            "      worker wake for the calls of up to DUR)\n";
 }
 

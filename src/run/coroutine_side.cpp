@@ -45,12 +45,7 @@ void CoroutineSide::start() {
             tasks_.push_back(run_caller<CallerTask>(*this, caller, ops));
         }
     }
-    // Just before the first measured call is sent, one clock reading stamps
-    // the first calls, as the callback side's.
-    if (!begin_warmup()) {
-        open_measured_phase();
-        now_ = monotonic_ns();
-    }
+    if (!begin_warmup()) open_measured();
     for (std::uint32_t caller = 0; caller < callers_; ++caller) {
         if (foreign_ != nullptr) {
             foreign_->spawn_caller(*this, caller);
@@ -63,15 +58,19 @@ void CoroutineSide::start() {
 
 // ---- The phases: the warm-up, then the measured calls, by the same callers.
 
+// Just before the first measured call is sent: one clock reading stamps the
+// first calls, as the callback side's.
+void CoroutineSide::open_measured() {
+    open_measured_phase();
+    now_ = monotonic_ns();
+}
+
 // At the end of every turn the loop gives this side (a delivery, a deadline),
 // when no caller runs: once the warm-up's calls are all back, the measured
 // phase starts, and callers waiting for a call to send go on.
 void CoroutineSide::after_event() {
     if (broken_ || closing_) return;
-    if (!measuring_ && sent_ == phase_total_ && window_.in_flight() == 0) {
-        open_measured_phase();
-        now_ = monotonic_ns();
-    }
+    if (!measuring_ && sent_ == phase_total_ && window_.in_flight() == 0) open_measured();
     if (first_waiter_ != slot_waiters_.size()) wake_slot_waiters();
 }
 

@@ -79,6 +79,7 @@ private:
     std::int64_t stamp();
     void resume(std::uint32_t caller, std::exception_ptr error, std::uint64_t value);
     void account(const Call& call, bool failed);
+    void open_measured();
     void after_event();
     void maybe_complete();
     bool may_send() const;
