@@ -7,11 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "handoff/backend.hpp"
 #include "run/configuration.hpp"
+#include "run/runner.hpp"
 #include "handoff/design.hpp"
 #include "handoff/work.hpp"
 
@@ -64,6 +66,36 @@ std::uint64_t count_measured(const Configuration& config, Picked picked) {
     std::uint64_t n = 0;
     for (std::uint64_t seq = config.warmup; seq < config.warmup + config.calls; ++seq) n += picked(argument_for(seq));
     return n;
+}
+
+// Open loop (--rate 20k), every call completes exactly once with its result
+// checked (fail:P too), at one and at four in flight (the cap holds calls
+// back), without and with a (generous) timeout; the row says the rate asked.
+inline void expect_every_call_verified_at_a_rate(const Shape& shape, AwaitMode await_mode = AwaitMode::callback) {
+    for (std::uint32_t inflight : {1u, 4u}) {
+        for (const bool timeout : {false, true}) {
+            SCOPED_TRACE(testing::Message() << shape.backend << " " << shape.design << ", in-flight " << inflight
+                                            << (timeout ? ", timeout 5s" : ""));
+            Configuration config = config_for(shape, "none+fail:0.1", 200, inflight);
+            config.await_mode = await_mode;
+            config.rate = 20'000;
+            config.arrival = inflight == 1 ? ArrivalKind::fixed : ArrivalKind::poisson;
+            if (timeout) config.timeout = std::chrono::seconds(5);
+            const RowResult row = run_configuration(config);
+            if (row.status == RowStatus::unavailable) GTEST_SKIP() << row.reason;
+            ASSERT_EQ(row.status, RowStatus::ok) << row.reason;
+            ASSERT_EQ(row.errors, 0u);
+            const Measurement& m = row.runs.at(0);
+            EXPECT_EQ(m.calls, 200u);
+            EXPECT_EQ(m.latency.count(), 200u);
+            EXPECT_EQ(m.timed_out_calls, 0u);
+            EXPECT_EQ(m.failed_calls, count_measured(config, [&](std::uint64_t arg) { return config.work.must_fail(arg); }));
+            EXPECT_EQ(m.rate_asked, 20'000);
+            if (inflight == 1) {
+                EXPECT_GE(m.wall_s, 199 / 20'000.0);  // fixed: the last intended time is 199 gaps in
+            }
+        }
+    }
 }
 
 }  // namespace handoff::testing_support

@@ -75,6 +75,12 @@ TEST_P(CoroutineEveryBackend, CompletesEveryCallExactlyOnce) {
     }
 }
 
+// Open loop: callers wait for each call's intended time (the loop's
+// deadline); every call verified as the callback side's are.
+TEST_P(CoroutineEveryBackend, CompletesEveryCallAtARate) {
+    testing_support::expect_every_call_verified_at_a_rate(GetParam(), AwaitMode::coroutine);
+}
+
 // Without a warm-up the callers of the measured phase are the first ones.
 TEST_P(CoroutineEveryBackend, RunsWithoutAWarmUp) {
     Configuration config = coroutine_config(GetParam(), "none", 500, 4);
@@ -288,13 +294,6 @@ TEST(CoroutineFaults, ADuplicatedDeliveryFailsTheRowWithoutResumingTwice) {
 
 // --- What cannot be built, and the command line.
 
-TEST(CoroutineRefusals, OpenLoopRateIsRefusedWithTheReason) {
-    Configuration config = coroutine_config({"epoll", TargetKind::dedicated, "classic"}, "none", 100, 1);
-    config.rate = 1000;
-    const RowResult row = run_configuration(config);
-    EXPECT_EQ(row.status, RowStatus::unavailable);
-    EXPECT_NE(row.reason.find("--rate"), std::string::npos) << row.reason;
-}
 
 TEST(CoroutineNames, TheDesignNameTellsTheRowsApart) {
     Configuration config = coroutine_config({"epoll", TargetKind::pool, ""}, "none", 100, 1);

@@ -129,34 +129,9 @@ protected:
     }
 };
 
-// Every call completes exactly once with its result checked (fail:P too),
-// at one and at four in flight (the cap holds calls back), without and with
-// a (generous) timeout.
-void expect_every_call_verified_at_a_rate(const testing_support::Shape& shape) {
-    for (std::uint32_t inflight : {1u, 4u}) {
-        for (const bool timeout : {false, true}) {
-            SCOPED_TRACE(testing::Message() << shape.backend << " " << shape.design << ", in-flight " << inflight
-                                            << (timeout ? ", timeout 5s" : ""));
-            Configuration config = testing_support::config_for(shape, "none+fail:0.1", 200, inflight);
-            config.rate = 20'000;
-            config.arrival = inflight == 1 ? ArrivalKind::fixed : ArrivalKind::poisson;
-            if (timeout) config.timeout = std::chrono::seconds(5);
-            const RowResult row = run_configuration(config);
-            if (row.status == RowStatus::unavailable) GTEST_SKIP() << row.reason;
-            ASSERT_EQ(row.status, RowStatus::ok) << row.reason;
-            ASSERT_EQ(row.errors, 0u);
-            const Measurement& m = row.runs.at(0);
-            EXPECT_EQ(m.calls, 200u);
-            EXPECT_EQ(m.latency.count(), 200u);
-            EXPECT_EQ(m.timed_out_calls, 0u);
-            EXPECT_EQ(m.failed_calls, testing_support::count_measured(
-                                          config, [&](std::uint64_t arg) { return config.work.must_fail(arg); }));
-            EXPECT_EQ(m.rate_asked, 20'000);
-        }
-    }
+TEST_P(OpenLoopEveryShape, EveryCallVerifiedUnderARate) {
+    testing_support::expect_every_call_verified_at_a_rate(GetParam());
 }
-
-TEST_P(OpenLoopEveryShape, EveryCallVerifiedUnderARate) { expect_every_call_verified_at_a_rate(GetParam()); }
 
 // The designs that save wakes at a rate (defer=: results wait for the next
 // arrival; hold=: calls wait to wake the worker once for several), on the
@@ -165,7 +140,7 @@ TEST(OpenLoop, DeferAndHoldLoseNoCallUnderARate) {
     for (const char* backend : {"epoll", "uring", "uv"}) {
         for (const char* design : {"futex-gated,defer=100us", "futex-gated,defer=100us,hold=150us",
                                    "eventfd,queue=spsc,defer=100us,hold=300us", "spin-park:1us,defer=100us"}) {
-            expect_every_call_verified_at_a_rate({backend, TargetKind::dedicated, design});
+            testing_support::expect_every_call_verified_at_a_rate({backend, TargetKind::dedicated, design});
             if (HasFatalFailure() || IsSkipped()) return;
         }
     }

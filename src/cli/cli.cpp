@@ -65,7 +65,8 @@ Timeouts: --timeout DUR gives up on a call not back in time (timed_out_calls); a
   (late_results). Each row runs without and with the timeout. See README.rst.
 Await: --await coroutine runs --inflight N C++20 coroutines on the loop thread, each
   co_awaiting its calls one after another (asio: asio::awaitable + use_awaitable; the others:
-  the lab's awaitable); --await all puts each row beside its callback row. Not with --rate.
+  the lab's awaitable); --await all puts each row beside its callback row. With --rate a
+  coroutine waits for each call's intended time.
 Columns: by default Wall/call, +Wall/call and +Loop/call (what the handoff adds over the inline
 row: wall, and CPU on the loop thread), CPU/call (every thread), Cores ((loop + worker CPU) /
 wall), p50, p99. --wide shows every column (Wall, CpuTotal, CpuEvtLoop, CpuWorker, Other, ...),

@@ -1,5 +1,8 @@
 #include "run/awaiting_phases.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "handoff/clocks.hpp"
 
 namespace handoff {
@@ -10,7 +13,9 @@ AwaitingPhases::AwaitingPhases(const Configuration& config, ThreadRegistry& regi
       registry_(registry),
       progress_(progress),
       timeout_ns_(config.timeout.count()),
-      window_(slots_for(config), config.work) {}
+      window_(slots_for(config), config.work) {
+    if (config.open_loop()) arrivals_.emplace(config.rate, config.arrival, config.seed);
+}
 
 void AwaitingPhases::close() {
     if (closing_) return;
@@ -66,6 +71,7 @@ bool AwaitingPhases::begin_warmup() {
     if (config_.warmup == 0) return false;
     phase_total_ = config_.warmup;
     warmup_half_ = config_.warmup / 2;
+    if (arrivals_) arrivals_->restart(monotonic_ns());  // the warm-up runs at the rate too
     return true;
 }
 
@@ -88,13 +94,32 @@ void AwaitingPhases::choose_sampling() {
     if (per_call < short_call_ns) sample_mask_ = 7;
 }
 
-void AwaitingPhases::open_measured_phase() {
+std::int64_t AwaitingPhases::open_measured_phase() {
     choose_sampling();
     measuring_ = true;
     measured_from_ = next_seq_;
     sent_ = 0;
     phase_total_ = config_.calls;
     calls_.open();
+    const std::int64_t now = monotonic_ns();
+    if (arrivals_) arrivals_->restart(now);
+    return now;
+}
+
+void AwaitingPhases::arm_deadline(std::int64_t now, bool send_due_now) {
+    std::int64_t due = std::numeric_limits<std::int64_t>::max();
+    if (timeout_ns_ != 0) {
+        const std::int64_t oldest = window_.oldest_awaited_ns();
+        if (oldest != std::numeric_limits<std::int64_t>::max()) due = oldest + timeout_ns_;
+    }
+    if (arrivals_ && sent_ < phase_total_) {
+        const std::int64_t next = arrivals_->next_ns();
+        if (send_due_now || next > now) due = std::min(due, next);
+    }
+    if (due == std::numeric_limits<std::int64_t>::max()) return;
+    if (armed_ns_ != 0 && armed_ns_ <= due) return;
+    armed_ns_ = std::max<std::int64_t>(due, 1);
+    loop_->set_deadline(armed_ns_);
 }
 
 }  // namespace handoff

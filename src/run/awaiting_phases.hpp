@@ -19,6 +19,7 @@
 #include "handoff/loop.hpp"
 #include "handoff/thread_registry.hpp"
 #include "measurement/measurement.hpp"
+#include "run/arrival.hpp"
 #include "run/call_window.hpp"
 #include "run/configuration.hpp"
 #include "run/measured_calls.hpp"
@@ -65,12 +66,25 @@ protected:
     // at `now`) and how it ended.
     void answer(const Call& back, std::int64_t now, bool failed);
 
-    // The warm-up first (true), or straight to the measured calls (false:
-    // the caller opens them).
+    // The warm-up first (true; open loop, its arrivals start now), or
+    // straight to the measured calls (false: the caller opens them).
     bool begin_warmup();
     // Just before the first measured call goes out: decides the sampling
-    // from the warm-up and opens the interval.
-    void open_measured_phase();
+    // from the warm-up, opens the interval and (open loop) starts the
+    // arrivals. Returns the clock reading they start from.
+    std::int64_t open_measured_phase();
+    // One deadline at a time (Loop::set_deadline): the earliest of the oldest
+    // awaited call's timeout and, open loop, the next intended send. That one
+    // even while the cap holds its call back: a service's loop wakes for a
+    // request whether or not it can hand it over yet, and a design may count
+    // on that wake (defer=, hold=). One already past `now` is armed only when
+    // `send_due_now` (it goes out at once): otherwise its call goes when the
+    // cap lets it, and a past deadline would fire again and again. Armed
+    // again only when an earlier one is needed: a deadline that fires with
+    // nothing due is harmless (the side re-arms).
+    void arm_deadline(std::int64_t now, bool send_due_now);
+    // The deadline the loop held has fired (the loop forgot it).
+    void deadline_fired() { armed_ns_ = 0; }
     // Call number next_seq_ went out.
     void note_sent();
     bool sampled(std::uint64_t seq) const { return (seq & sample_mask_) == 0; }
@@ -92,13 +106,14 @@ protected:
     std::uint64_t measured_from_ = UINT64_MAX;  // the first measured seq
     std::uint64_t phase_total_ = 0;
     std::uint64_t sent_ = 0;        // in the current phase
-    std::int64_t armed_ns_ = 0;     // the deadline the loop holds, 0 for none
     std::uint64_t warmup_half_ = UINT64_MAX;
+    std::optional<ArrivalSchedule> arrivals_;  // open loop only
     MeasuredCalls calls_;  // the interval, the round trips, how the measured calls ended
 
 private:
     void choose_sampling();
 
+    std::int64_t armed_ns_ = 0;           // the deadline the loop holds, 0 for none
     std::uint64_t sample_mask_ = 0;       // a call is sampled when (seq & mask) == 0
     std::int64_t warmup_started_ns_ = 0;  // when the warm-up's second half began
     std::uint32_t outstanding_at_close_ = 0;

@@ -9,15 +9,11 @@
 namespace handoff {
 
 AwaitingSide::AwaitingSide(const Configuration& config, ThreadRegistry& registry, std::atomic<std::uint64_t>& progress)
-    : AwaitingPhases(config, registry, progress) {
-    if (config.open_loop()) arrivals_.emplace(config.rate, config.arrival, config.seed);
-}
+    : AwaitingPhases(config, registry, progress) {}
 
 void AwaitingSide::start() {
     if (!begin_warmup()) return begin_measured();
-    const std::int64_t now = timeout_ns_ != 0 || arrivals_ ? monotonic_ns() : 0;
-    if (arrivals_) arrivals_->restart(now);
-    advance(now);
+    advance(timeout_ns_ != 0 || arrivals_ ? monotonic_ns() : 0);
 }
 
 // The order is the point: the clock is read, the next call goes out, and
@@ -49,7 +45,7 @@ void AwaitingSide::deliver(Call& call) {
 }
 
 void AwaitingSide::on_deadline() {
-    armed_ns_ = 0;
+    deadline_fired();
     if (broken_ || closing_) return;
     const std::int64_t now = monotonic_ns();
     if (timeout_ns_ != 0) window_.expire(now - timeout_ns_, measured_from_, calls_.timed_out, calls_.cancelled);
@@ -108,38 +104,9 @@ void AwaitingSide::advance(std::int64_t now) {
             return;
         }
     }
-    arm_deadline(now);
+    arm_deadline(now, can_send());
 }
 
-// One deadline at a time (Loop::set_deadline): the earliest of the oldest
-// awaited call's timeout and, open loop, the next intended send. That one
-// even while the cap holds its call back: a service's loop wakes for a
-// request whether or not it can hand it over yet, and a design may count on
-// that wake (defer=, hold=); one already past is not armed again, its call
-// goes when the cap lets it. Armed again only when an earlier one is
-// needed: a deadline that fires with nothing due is harmless (on_deadline
-// re-arms).
-void AwaitingSide::arm_deadline(std::int64_t now) {
-    std::int64_t due = std::numeric_limits<std::int64_t>::max();
-    if (timeout_ns_ != 0) {
-        const std::int64_t oldest = window_.oldest_awaited_ns();
-        if (oldest != std::numeric_limits<std::int64_t>::max()) due = oldest + timeout_ns_;
-    }
-    if (arrivals_ && sent_ < phase_total_) {
-        const std::int64_t next = arrivals_->next_ns();
-        if (can_send() || next > now) due = std::min(due, next);
-    }
-    if (due == std::numeric_limits<std::int64_t>::max()) return;
-    if (armed_ns_ != 0 && armed_ns_ <= due) return;
-    armed_ns_ = std::max<std::int64_t>(due, 1);
-    loop_->set_deadline(armed_ns_);
-}
-
-void AwaitingSide::begin_measured() {
-    open_measured_phase();
-    const std::int64_t now = monotonic_ns();
-    if (arrivals_) arrivals_->restart(now);
-    advance(now);
-}
+void AwaitingSide::begin_measured() { advance(open_measured_phase()); }
 
 }  // namespace handoff

@@ -60,10 +60,7 @@ private:
     std::int64_t send_ready(std::int64_t now);
     void advance(std::int64_t now);
     bool can_send() const;
-    void arm_deadline(std::int64_t now);
     void begin_measured();
-
-    std::optional<ArrivalSchedule> arrivals_;  // open loop only
 };
 
 }  // namespace handoff

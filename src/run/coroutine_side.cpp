@@ -60,10 +60,7 @@ void CoroutineSide::start() {
 
 // Just before the first measured call is sent: one clock reading stamps the
 // first calls, as the callback side's.
-void CoroutineSide::open_measured() {
-    open_measured_phase();
-    now_ = monotonic_ns();
-}
+void CoroutineSide::open_measured() { now_ = open_measured_phase(); }
 
 // At the end of every turn the loop gives this side (a delivery, a deadline),
 // when no caller runs: once the warm-up's calls are all back, the measured
@@ -94,10 +91,22 @@ std::int64_t CoroutineSide::stamp() {
 
 Call* CoroutineSide::next_call(std::uint32_t) {
     if (broken_ || closing_ || sent_ == phase_total_) return nullptr;
+    // Open loop: the next call is not due yet (nullptr: the caller waits for
+    // the deadline armed at its intended time), or goes out stamped with it,
+    // so a call held back by busy callers counts that wait.
+    std::int64_t intended = 0;
+    if (arrivals_) {
+        intended = arrivals_->next_ns();
+        if (intended > now_ && intended > (now_ = monotonic_ns())) {
+            arm_deadline(now_, false);
+            return nullptr;
+        }
+    }
     // nullptr: every free slot is held by a timed-out call still out.
     const bool is_sampled = sampled(next_seq_);
-    Call* call = window_.prepare(next_seq_, is_sampled ? stamp() : 0, is_sampled);
+    Call* call = window_.prepare(next_seq_, arrivals_ ? intended : is_sampled ? stamp() : 0, is_sampled);
     if (call == nullptr) return nullptr;
+    if (arrivals_) arrivals_->advance();
     note_sent();
     return call;
 }
@@ -106,7 +115,7 @@ void CoroutineSide::submit(Call& call, std::uint32_t caller) {
     awaiting_[caller] = &call;
     caller_of_[call.slot] = caller;
     target_->submit(call);
-    arm_deadline();
+    if (timeout_ns_ != 0 || arrivals_) arm_deadline(now_ != 0 ? now_ : monotonic_ns(), false);
 }
 
 void CoroutineSide::await_slot(std::uint32_t caller) {
@@ -163,7 +172,7 @@ void CoroutineSide::threw(Call& call, std::uint32_t, std::exception_ptr error_th
 void CoroutineSide::finished(std::uint32_t) {
     --live_callers_;
     if (broken_ || closing_) return;
-    if (!calls_.measurement() && window_.in_flight() == 0) calls_.close(registry_);
+    if (!calls_.measurement() && window_.in_flight() == 0) calls_.close(registry_, config_.rate);
     maybe_complete();
 }
 
@@ -211,12 +220,20 @@ void CoroutineSide::deliver(Call& call) {
 }
 
 void CoroutineSide::on_deadline() {
-    armed_ns_ = 0;
+    deadline_fired();
     if (broken_ || closing_) return;
     now_ = monotonic_ns();
+    // A timeout, or (open loop) the next arrival: callers waiting for it go on.
+    if (timeout_ns_ != 0) expire_calls();
+    after_event();
+    arm_deadline(now_, false);
+    now_ = 0;
+}
+
+// The callers whose calls the window gives up on: exactly the awaited calls
+// sent by now minus the timeout.
+void CoroutineSide::expire_calls() {
     const std::int64_t sent_by = now_ - timeout_ns_;
-    // The callers whose calls the window gives up on below: exactly the
-    // awaited calls sent by then.
     expiring_.clear();
     for (std::uint32_t caller = 0; caller < awaiting_.size(); ++caller) {
         if (awaiting_[caller] != nullptr && awaiting_[caller]->sent_ns <= sent_by) {
@@ -229,15 +246,14 @@ void CoroutineSide::on_deadline() {
         if (broken_ || closing_) break;
         resume(caller, timed_out_error_, 0);
     }
-    after_event();
-    arm_deadline();
-    now_ = 0;
 }
 
-// Whether a waiting caller has something to do: a call to send and a slot
-// free for it, or return.
+// Whether a waiting caller has something to do: a call to send (open loop:
+// due by now) and a slot free for it, or return.
 bool CoroutineSide::may_send() const {
-    return done() || (sent_ < phase_total_ && window_.in_flight() + window_.abandoned() < window_.slots());
+    if (done()) return true;
+    if (sent_ == phase_total_ || window_.in_flight() + window_.abandoned() == window_.slots()) return false;
+    return !arrivals_ || arrivals_->next_ns() <= (now_ != 0 ? now_ : monotonic_ns());
 }
 
 // Callers waiting for a call to send go on, oldest first, while one may.
@@ -249,14 +265,6 @@ void CoroutineSide::wake_slot_waiters() {
         slot_waiters_.clear();
         first_waiter_ = 0;
     }
-}
-
-void CoroutineSide::arm_deadline() {
-    if (timeout_ns_ == 0 || armed_ns_ != 0) return;
-    const std::int64_t oldest = window_.oldest_awaited_ns();
-    if (oldest == std::numeric_limits<std::int64_t>::max()) return;
-    armed_ns_ = oldest + timeout_ns_;
-    loop_->set_deadline(armed_ns_);
 }
 
 void CoroutineSide::error(std::string message) {

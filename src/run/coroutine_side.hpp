@@ -11,6 +11,11 @@
 // CallSink::deliver) unless the loop runs callers as coroutines of its own
 // kind (handoff::CoroutineLoop: Asio's awaitable with use_awaitable).
 //
+// Open loop (--rate): a caller whose next call is not due yet waits for the
+// deadline armed at its intended time; the call goes out stamped with that
+// time, so one held back by busy callers (all `inflight` awaiting) counts
+// the wait, as the callback side's cap does.
+//
 // Every result is checked twice over: the window checks the call (its value,
 // its exception, run exactly once: CallWindow::settle), and the side checks
 // that the co_await gave the caller that very value or exception. With a
@@ -84,7 +89,7 @@ private:
     void maybe_complete();
     bool may_send() const;
     void wake_slot_waiters();
-    void arm_deadline();
+    void expire_calls();
     void error(std::string message);
 
     CoroutineLoop* foreign_ = nullptr;  // the loop's own callers, else the lab's below

@@ -157,10 +157,6 @@ std::optional<std::string> cannot_build(const Configuration& config, const Backe
     if (config.target == TargetKind::dedicated) {
         if (auto reason = design_unsupported_reason(backend, config.design)) return reason;
     }
-    if (config.await_mode == AwaitMode::coroutine && config.open_loop()) {
-        return std::string("open-loop --rate is not built for --await coroutine yet: each coroutine awaits its "
-                           "calls one after another (closed loop)");
-    }
     return placement_conflict(config);
 }
 
