@@ -1,17 +1,9 @@
 #include "run/foreign_row.hpp"
 
-#include <fmt/format.h>
-
 #include "run/arrival.hpp"
 
 namespace handoff {
 namespace {
-
-// What the lab's C++ side has and a foreign loop does not: said once, plainly.
-std::optional<std::string> not_built(const Configuration& config, const Backend& backend) {
-    if (config.timeout.count() != 0) return fmt::format("--timeout is not built for {}", backend.name);
-    return std::nullopt;
-}
 
 ForeignRequest request_for(const Configuration& config, const RunLimits& limits, std::chrono::milliseconds stall_limit) {
     ForeignRequest request;
@@ -65,11 +57,6 @@ RowResult run_foreign_row(const Configuration& config, const Backend& backend, c
                           std::chrono::milliseconds stall_limit) {
     RowResult row;
     row.config = config;
-    if (auto reason = not_built(config, backend)) {
-        row.status = RowStatus::unavailable;
-        row.reason = *reason;
-        return row;
-    }
     ForeignResult result = backend.run_foreign(request_for(config, limits, stall_limit));
     row.mechanism = result.mechanism;
     row.errors = result.errors;

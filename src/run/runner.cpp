@@ -157,6 +157,10 @@ std::optional<std::string> cannot_build(const Configuration& config, const Backe
     if (config.target == TargetKind::dedicated) {
         if (auto reason = design_unsupported_reason(backend, config.design)) return reason;
     }
+    // What the lab's C++ side has and a loop in another process does not.
+    if (backend.run_foreign != nullptr && config.timeout.count() != 0) {
+        return fmt::format("--timeout is not built for {}", backend.name);
+    }
     return placement_conflict(config);
 }
 
