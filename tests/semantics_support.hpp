@@ -60,6 +60,18 @@ inline Configuration config_for(const Shape& shape, const std::string& work, std
     return config;
 }
 
+// A test over configurations that name a backend: skipped, with the
+// reason, where that backend cannot run here (io_uring disabled, no Python).
+template <class Param>
+class OnAvailableBackend : public ::testing::TestWithParam<Param> {
+protected:
+    void SetUp() override {
+        const Backend* backend = find_backend(this->GetParam().backend);
+        ASSERT_NE(backend, nullptr);
+        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
+    }
+};
+
 // How many of the measured calls (seq warmup .. warmup+calls-1) `picked` selects.
 template <class Picked>
 std::uint64_t count_measured(const Configuration& config, Picked picked) {

@@ -44,14 +44,7 @@ std::vector<Shape> every_backend_and_target() {
     return all;
 }
 
-class CoroutineEveryBackend : public testing::TestWithParam<Shape> {
-protected:
-    void SetUp() override {
-        const Backend* backend = find_backend(GetParam().backend);
-        ASSERT_NE(backend, nullptr);
-        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
-    }
-};
+class CoroutineEveryBackend : public testing_support::OnAvailableBackend<Shape> {};
 
 // Every result is checked by the window and again against what the co_await
 // gave; an ok row with exactly `calls` measured calls, each with a round

@@ -73,14 +73,7 @@ TEST(WorkModifiers, CallRunnerStoresTheException) {
     }
 }
 
-class ErrorsCrossBack : public testing::TestWithParam<Shape> {
-protected:
-    void SetUp() override {
-        const Backend* backend = find_backend(GetParam().backend);
-        ASSERT_NE(backend, nullptr);
-        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
-    }
-};
+class ErrorsCrossBack : public testing_support::OnAvailableBackend<Shape> {};
 
 // Every call is checked on the loop thread: the picked ones must arrive failed
 // with their own exception, the others with their value. The run goes on and

@@ -120,14 +120,7 @@ TEST(OpenLoop, TheInlineRowRunsOnTheScheduleAndMeasuresLatency) {
     EXPECT_GE(m.wall_s, 0.05);  // 500 calls at 5k per second take 0.1 s on average
 }
 
-class OpenLoopEveryShape : public testing::TestWithParam<Shape> {
-protected:
-    void SetUp() override {
-        const Backend* backend = find_backend(GetParam().backend);
-        ASSERT_NE(backend, nullptr);
-        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
-    }
-};
+class OpenLoopEveryShape : public testing_support::OnAvailableBackend<Shape> {};
 
 TEST_P(OpenLoopEveryShape, EveryCallVerifiedUnderARate) {
     testing_support::expect_every_call_verified_at_a_rate(GetParam());

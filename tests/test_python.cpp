@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "semantics_support.hpp"
 #include "base/placement.hpp"
 #include "handoff/backend.hpp"
 #include "run/runner.hpp"
@@ -133,14 +134,7 @@ std::uint64_t failing(const Configuration& config) {
     return n;
 }
 
-class EveryPythonRow : public testing::TestWithParam<PythonRow> {
-protected:
-    void SetUp() override {
-        const Backend* backend = find_backend(GetParam().backend);
-        ASSERT_NE(backend, nullptr);
-        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
-    }
-};
+class EveryPythonRow : public testing_support::OnAvailableBackend<PythonRow> {};
 
 void expect_complete(const RowResult& row, const Configuration& config) {
     ASSERT_EQ(row.status, RowStatus::ok) << row.reason;

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "semantics_support.hpp"
 #include "handoff/backend.hpp"
 #include "run/runner.hpp"
 
@@ -57,14 +58,7 @@ std::string name_of(const testing::TestParamInfo<Combination>& info) {
     return info.param.backend + "_" + std::string(to_string(info.param.target));
 }
 
-class EveryBackend : public testing::TestWithParam<Combination> {
-protected:
-    void SetUp() override {
-        const Backend* backend = find_backend(GetParam().backend);
-        ASSERT_NE(backend, nullptr);
-        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
-    }
-};
+class EveryBackend : public testing_support::OnAvailableBackend<Combination> {};
 
 // The runner checks every delivered result against its call (right value,
 // delivered once, none missing); an ok row with exactly `calls` measured

@@ -39,14 +39,8 @@ public:
     std::uint64_t ok = 0, cancelled = 0, wrong = 0, unstarted_ran = 0, started_cancelled = 0;
 };
 
-class Shutdown : public testing::TestWithParam<Shape> {
+class Shutdown : public testing_support::OnAvailableBackend<Shape> {
 protected:
-    void SetUp() override {
-        const Backend* backend = find_backend(GetParam().backend);
-        ASSERT_NE(backend, nullptr);
-        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
-    }
-
     // Submits `count` calls of 20 ms each, runs the loop until `run_until`
     // results came back or, without, waits until a call runs; then destroys
     // the target and then the loop.

@@ -89,14 +89,7 @@ INSTANTIATE_TEST_SUITE_P(Semantics, LoopDeadline, testing::ValuesIn(every_loop()
                              return name;
                          });
 
-class TimeoutsThroughTheRunner : public testing::TestWithParam<Shape> {
-protected:
-    void SetUp() override {
-        const Backend* backend = find_backend(GetParam().backend);
-        ASSERT_NE(backend, nullptr);
-        if (auto reason = backend_unavailable_reason(*backend)) GTEST_SKIP() << *reason;
-    }
-};
+class TimeoutsThroughTheRunner : public testing_support::OnAvailableBackend<Shape> {};
 
 // slow:0.05:20ms picks calls that sleep 20 ms: past the 10 ms timeout
 // whenever they start, so each of them times out; others may too on a busy
