@@ -17,12 +17,10 @@
 #include "cli/cli.hpp"
 #include "handoff/backend.hpp"
 #include "run/runner.hpp"
+#include "faulty_loop.hpp"
 #include "semantics_support.hpp"
 
 namespace handoff {
-
-extern const Backend epoll_backend;
-
 namespace {
 
 using testing_support::Shape;
@@ -203,51 +201,10 @@ INSTANTIATE_TEST_SUITE_P(Coroutine, CoroutineEveryShape, testing::ValuesIn(testi
 
 // --- Faults: a broken completion path stops the run with callers suspended.
 
-enum class Fault { drop, corrupt, duplicate };
-Fault fault = Fault::drop;
-std::uint64_t faulty_call = 0;
-
-class FaultyLoop final : public Loop, CallSink {
-public:
-    explicit FaultyLoop(const LoopOptions& options) : sink_(*options.sink) {
-        LoopOptions inner = options;
-        inner.sink = this;
-        inner_ = epoll_backend.make_loop(inner);
-    }
-    void run() override { inner_->run(); }
-    void stop() override { inner_->stop(); }
-    void request_stop() override { inner_->request_stop(); }
-    void set_deadline(std::int64_t deadline_ns) override { inner_->set_deadline(deadline_ns); }
-    void complete(Call& call) override {
-        if (fault == Fault::drop && call.seq == faulty_call) return;
-        if (fault == Fault::corrupt && call.seq == faulty_call) call.result ^= 1;
-        inner_->complete(call);
-    }
-    std::unique_ptr<Target> make_target(const TargetOptions& options) override {
-        return make_lab_target(*this, options);
-    }
-    std::string wake_mechanism() const override { return "faulty"; }
-
-private:
-    void deliver(Call& call) override {
-        const bool twice = fault == Fault::duplicate && call.seq == faulty_call;
-        sink_.deliver(call);
-        if (twice) sink_.deliver(call);
-    }
-
-    CallSink& sink_;
-    std::unique_ptr<Loop> inner_;
-};
-
-const Backend faulty_backend = {
-    .name = "faulty",
-    .description = "epoll with one broken completion",
-    .unavailable_reason = [] { return std::optional<std::string>(); },
-    .library_version = [] { return std::string(); },
-    .make_loop = [](const LoopOptions& options) -> std::unique_ptr<Loop> {
-        return std::make_unique<FaultyLoop>(options);
-    },
-};
+using testing_support::Fault;
+using testing_support::fault;
+using testing_support::faulty_backend;
+using testing_support::faulty_call;
 
 RowResult run_faulty(Fault which, std::uint32_t inflight) {
     fault = which;

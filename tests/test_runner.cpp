@@ -9,14 +9,12 @@
 #include <string>
 #include <thread>
 
+#include "faulty_loop.hpp"
 #include "semantics_support.hpp"
 #include "handoff/backend.hpp"
 #include "run/runner.hpp"
 
 namespace handoff {
-
-extern const Backend epoll_backend;
-
 namespace {
 
 // Sanitizers slow the wake-up paths several times over; the accounting bound
@@ -185,73 +183,10 @@ TEST(Unknown, BackendFailsTheRow) {
 
 // --- Broken backends: the runner must turn their faults into errors, never figures.
 
-enum class Fault { drop, corrupt, duplicate, run_twice, answer_unrun };
-Fault fault = Fault::drop;
-std::uint64_t faulty_call = 0;
-
-// Wraps a real loop and breaks one completion on purpose.
-class FaultyLoop final : public Loop, CallSink {
-public:
-    explicit FaultyLoop(const LoopOptions& options) : sink_(*options.sink) {
-        LoopOptions inner = options;
-        inner.sink = this;
-        inner_ = epoll_backend.make_loop(inner);
-    }
-    void run() override { inner_->run(); }
-    void stop() override { inner_->stop(); }
-    void request_stop() override { inner_->request_stop(); }
-    void complete(Call& call) override {
-        if (fault == Fault::drop && call.seq == faulty_call) return;
-        if (fault == Fault::corrupt && call.seq == faulty_call) call.result ^= 1;
-        // The real runner, a second time: the right result, and the work done twice.
-        if (fault == Fault::run_twice && call.seq == faulty_call) runner_->run(call);
-        inner_->complete(call);
-    }
-    std::unique_ptr<Target> make_target(const TargetOptions& options) override {
-        runner_ = options.runner;
-        // Completes through the faults above.
-        return std::make_unique<UnrunAnswer>(*this, make_lab_target(*this, options));
-    }
-    std::string wake_mechanism() const override { return "faulty"; }
-
-private:
-    void deliver(Call& call) override {
-        const bool twice = fault == Fault::duplicate && call.seq == faulty_call;
-        sink_.deliver(call);
-        if (twice) sink_.deliver(call);
-    }
-
-    // Answers the faulty call with the right value without running its work.
-    class UnrunAnswer final : public Target {
-    public:
-        UnrunAnswer(Loop& loop, std::unique_ptr<Target> inner) : loop_(loop), inner_(std::move(inner)) {}
-        void submit(Call& call) override {
-            if (fault != Fault::answer_unrun || call.seq != faulty_call) return inner_->submit(call);
-            call.result = expected_result(call.arg);
-            call.status = CallStatus::ok;
-            loop_.complete(call);
-        }
-        std::string mechanism() const override { return inner_->mechanism(); }
-
-    private:
-        Loop& loop_;
-        std::unique_ptr<Target> inner_;
-    };
-
-    CallSink& sink_;
-    std::unique_ptr<Loop> inner_;
-    const CallRunner* runner_ = nullptr;
-};
-
-const Backend faulty_backend = {
-    .name = "faulty",
-    .description = "epoll with one broken completion",
-    .unavailable_reason = [] { return std::optional<std::string>(); },
-    .library_version = [] { return std::string(); },
-    .make_loop = [](const LoopOptions& options) -> std::unique_ptr<Loop> {
-        return std::make_unique<FaultyLoop>(options);
-    },
-};
+using testing_support::Fault;
+using testing_support::fault;
+using testing_support::faulty_backend;
+using testing_support::faulty_call;
 
 // Faults hit call 80, past the warm-up of 50; a duplicate hits the last
 // call, which is never resubmitted, so the second delivery races with no
