@@ -71,16 +71,23 @@ void expect_none_per_call(Configuration config, const std::string& what) {
                                  << " for 20000";
 }
 
+// The pool row of `backend` at `inflight`; the tests then try the dedicated designs.
+Configuration pool_config(const Backend& backend, std::uint32_t inflight, AwaitMode await_mode) {
+    Configuration config;
+    config.backend = std::string(backend.name);
+    config.work = Work{};
+    config.warmup = 100;
+    config.inflight = inflight;
+    config.await_mode = await_mode;
+    config.target = TargetKind::pool;
+    return config;
+}
+
 TEST(Allocation, NonePerCallInAnyBackendTargetOrDesign) {
     for (const Backend* backend : all_backends()) {
         if (backend_unavailable_reason(*backend)) continue;
         for (std::uint32_t inflight : {1u, 8u}) {
-            Configuration config;
-            config.backend = std::string(backend->name);
-            config.work = Work{};
-            config.warmup = 100;
-            config.inflight = inflight;
-            config.target = TargetKind::pool;
+            Configuration config = pool_config(*backend, inflight, AwaitMode::callback);
             expect_none_per_call(config, fmt::format("{} pool in-flight {}", backend->name, inflight));
             config.target = TargetKind::dedicated;
             for (const DesignPreset& preset : design_presets()) {
@@ -129,13 +136,7 @@ TEST(Allocation, NonePerCallWithCoroutines) {
     for (const Backend* backend : all_backends()) {
         if (backend_unavailable_reason(*backend)) continue;
         for (std::uint32_t inflight : {1u, 8u}) {
-            Configuration config;
-            config.backend = std::string(backend->name);
-            config.work = Work{};
-            config.warmup = 100;
-            config.inflight = inflight;
-            config.await_mode = AwaitMode::coroutine;
-            config.target = TargetKind::pool;
+            Configuration config = pool_config(*backend, inflight, AwaitMode::coroutine);
             expect_none_per_call(config, fmt::format("{} pool in-flight {}, coroutines", backend->name, inflight));
             config.target = TargetKind::dedicated;
             for (const char* design : {"classic", "inplace", "adaptive", "native"}) {
