@@ -82,6 +82,21 @@ TEST(RowFigures, AnEvenCountTakesTheFasterOfTheMiddleTwo) {
     EXPECT_DOUBLE_EQ(figure(row, "wall_per_call_ns"), 200'000);
 }
 
+// At a rate the arrivals set the wall time: the repetitions differ in the
+// CPU they spent, and the median is by Cores. (Ranked by wall, the 0.10 s
+// run would be the median here: picked by the jitter of its last call.)
+TEST(RowFigures, AtARateTheMedianRunIsByCores) {
+    RowResult row = row_of({run(0.100, 0.05, 0.03, 0.02), run(0.101, 0.02, 0.01, 0.01), run(0.099, 0.09, 0.05, 0.04)});
+    row.config.rate = 10'000;
+    EXPECT_EQ(report_detail::representative_run(row), &row.runs[0]);
+    EXPECT_DOUBLE_EQ(figure(row, "cpu_loop_s"), 0.03 * 3);  // its per call times the row's 3000 calls
+    EXPECT_NE(table_of(row).find("at a rate, where the arrivals set the wall time: by Cores"), std::string::npos);
+    row.config.rate = 0;  // back to back: by wall per call
+    EXPECT_EQ(report_detail::representative_run(row), &row.runs[0]);
+    row.runs[1].wall_s = 0.0995;
+    EXPECT_EQ(report_detail::representative_run(row), &row.runs[1]);
+}
+
 // The table's CpuTotal, CpuEvtLoop, CpuWorker and Other add up to the last
 // digit and none is more than a millisecond off. Rounded each alone, these
 // (83.4, 35.5, 47.5 ms; Other 0.4 ms) would print 0.083 - 0.036 - 0.048 =

@@ -20,8 +20,9 @@ double median(std::vector<double> values);
 
 // How a row's figure is made from its repetitions (the README's rule):
 enum class Aggregate {
-    // The representative repetition's: the median run by wall per call (the
-    // lower of the middle two for an even count). Every such figure of a row
+    // The representative repetition's: the median run by wall per call (at
+    // a rate, where the arrivals set the wall, by Cores), the lower of the
+    // middle two for an even count. Every such figure of a row
     // comes from that one run, so the identities between them hold in the
     // printed numbers (Other = CpuTotal - CpuEvtLoop - CpuWorker, never
     // below zero; Wall/call = Wall / Calls).

@@ -172,10 +172,18 @@ const Measurement* representative_run(const RowResult& row) {
         if (run.calls != 0 && run.wall_s > 0) ranked.push_back(&run);
     }
     if (ranked.empty()) return nullptr;
+    // Back to back, what varies between repetitions is the time a call
+    // takes. At a rate the arrivals set the wall time (every repetition
+    // lasts its calls over the rate), and what varies is the CPU spent in
+    // it: ranked by wall, the median would be picked by the jitter of the
+    // last call. So at a rate the median is by Cores.
+    const bool open_loop = row.config.open_loop();
+    const auto key = [open_loop](const Measurement* m) {
+        return open_loop ? (m->cpu_loop_s + m->cpu_worker_s) / m->wall_s : m->wall_s / double(m->calls);
+    };
     const auto rank = ranked.begin() + std::ptrdiff_t((ranked.size() - 1) / 2);
-    std::nth_element(ranked.begin(), rank, ranked.end(), [](const Measurement* a, const Measurement* b) {
-        return a->wall_s / double(a->calls) < b->wall_s / double(b->calls);
-    });
+    std::nth_element(ranked.begin(), rank, ranked.end(),
+                     [&key](const Measurement* a, const Measurement* b) { return key(a) < key(b); });
     return *rank;
 }
 

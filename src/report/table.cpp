@@ -149,12 +149,16 @@ std::string ms_as_seconds(long long ms) {
 
 std::string runs_phrase(const Report& report) {
     std::set<std::size_t> counts;
+    bool open_loop = false;
     for (const RowResult& row : report.rows) {
-        if (has_figures(row)) counts.insert(row.runs.size());
+        if (!has_figures(row)) continue;
+        counts.insert(row.runs.size());
+        open_loop |= row.config.open_loop();
     }
     if (counts.size() == 1 && *counts.begin() == 1) return "one run each";
     const std::string of = counts.size() == 1 ? fmt::format(" of {}", *counts.begin()) : "";
-    return fmt::format("all from the median run{} by Wall/call, its totals per call times the row's calls", of);
+    return fmt::format("all from the median run{} by Wall/call{}, its totals per call times the row's calls", of,
+                       open_loop ? " (at a rate, where the arrivals set the wall time: by Cores)" : "");
 }
 
 std::string row_label(const RowResult& row) {
