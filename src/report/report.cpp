@@ -176,10 +176,12 @@ const Measurement* representative_run(const RowResult& row) {
     // takes. At a rate the arrivals set the wall time (every repetition
     // lasts its calls over the rate), and what varies is the CPU spent in
     // it: ranked by wall, the median would be picked by the jitter of the
-    // last call. So at a rate the median is by Cores.
+    // last call. So at a rate the median is by Cores (then by wall per
+    // call: equal keys must not leave the choice to nth_element).
     const bool open_loop = row.config.open_loop();
     const auto key = [open_loop](const Measurement* m) {
-        return open_loop ? (m->cpu_loop_s + m->cpu_worker_s) / m->wall_s : m->wall_s / double(m->calls);
+        const double per_call = m->wall_s / double(m->calls);
+        return std::pair(open_loop ? (m->cpu_loop_s + m->cpu_worker_s) / m->wall_s : per_call, per_call);
     };
     const auto rank = ranked.begin() + std::ptrdiff_t((ranked.size() - 1) / 2);
     std::nth_element(ranked.begin(), rank, ranked.end(),
