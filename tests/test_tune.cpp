@@ -19,6 +19,7 @@
 
 #include "analysis/plot.hpp"
 #include "analysis/result_file.hpp"
+#include "analysis/tune_host_watch.hpp"
 #include "analysis/tune_pareto.hpp"
 #include "analysis/tune_report.hpp"
 #include "analysis/tune_search.hpp"
@@ -382,6 +383,54 @@ TEST(TuneReport, TheTuneObjectReadsBackAndDrawsEachRecommendation) {
     EXPECT_NE(script.find("'(2) cheapest'"), std::string::npos) << script;
     EXPECT_NE(script.find("'lowest p99 within --cpu-budget 0.01: none'"), std::string::npos) << script;
     EXPECT_NE(script.find(R"("inplace,'quoted'")"), std::string::npos) << "a data label keeps no double quote";
+}
+
+// The floor after the search and after each confirmation: a confirmation
+// taken after the host moved the two vCPUs apart (65 -> 330 ns) says so.
+TEST(TuneReport, AFloorThatMovedBetweenSearchAndConfirmationIsSaid) {
+    Configuration base;
+    base.backend = "epoll";
+    base.work = Work::parse("none");
+    const auto tune_with_floors = [&](double after_search, double after_confirmation) {
+        Synthetic s = thirty();
+        const SearchOptions options = s.options(60);
+        TuneHostWatch host([&] { return s.requests.back().round == 0 ? after_confirmation : after_search; });
+        const SearchOutcome outcome = successive_halving(s.candidates, options, host.around(s.measure()));
+        TuneSummary summary = summarize_tune(s.candidates, outcome, base, options);
+        host.fill(summary, outcome);
+        return summary;
+    };
+    const TuneSummary moved = tune_with_floors(65, 330);
+    EXPECT_EQ(moved.floor_after_search_ns, 65);
+    ASSERT_EQ(moved.recommendations.size(), 2u);
+    for (const TuneSummary::Choice& c : moved.recommendations) {
+        ASSERT_TRUE(c.confirm.has_value()) << c.label;
+        EXPECT_EQ(c.confirm_floor_ns, 330) << c.label;
+    }
+    std::ostringstream table;
+    write_tune_table(table, moved);
+    const std::string said = "the floor moved from 65 ns (search) to 330 ns (this run): the host changed; compare "
+                             "within one regime\n";
+    std::size_t times = 0;
+    for (std::size_t at = table.str().find(said); at != std::string::npos; at = table.str().find(said, at + 1)) ++times;
+    EXPECT_EQ(times, 2u) << table.str();
+    std::istringstream lines(table.str());
+    for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 120u) << line;
+
+    const std::string text = tune_result_json(Report{}, moved);
+    const auto back = parse_tune_summary(text, "tune.json");
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->floor_after_search_ns, 65);
+    EXPECT_EQ(back->recommendations[0].confirm_floor_ns, 330);
+    EXPECT_TRUE(nlohmann::json::parse(text)["tune"]["recommendations"][0]["host_changed"].get<bool>());
+
+    std::ostringstream steady;
+    write_tune_table(steady, tune_with_floors(65, 70));
+    EXPECT_EQ(steady.str().find("the floor moved"), std::string::npos) << steady.str();
+    EXPECT_FALSE(host_changed(65, 110));  // a busy moment, not another regime
+    EXPECT_TRUE(host_changed(65, 170));
+    EXPECT_TRUE(host_changed(330, 65));
+    EXPECT_FALSE(host_changed(65, std::nan("")));  // no floor (one CPU): nothing said
 }
 
 // ---- The real binary ------------------------------------------------------------

@@ -110,6 +110,11 @@ bool p99_within_spread(const TunePoint& search, const TunePoint& confirm) {
     return confirm.p99_ns >= search.p99.min && confirm.p99_ns <= search.p99.max;
 }
 
+bool host_changed(double floor_before_ns, double floor_after_ns) {
+    if (!(floor_before_ns > 0) || !(floor_after_ns > 0)) return false;  // NaN: not measured
+    return std::max(floor_before_ns, floor_after_ns) > host_change_factor * std::min(floor_before_ns, floor_after_ns);
+}
+
 // ---- JSON -------------------------------------------------------------------
 
 namespace {
@@ -168,8 +173,10 @@ Json summary_json(const TuneSummary& s) {
                 Json confirm = point_json(*c.confirm);
                 confirm["calls"] = c.confirm_calls;
                 confirm["repeat"] = c.confirm_repeat;
+                confirm["floor_ns"] = number(c.confirm_floor_ns);
                 entry["confirm"] = std::move(confirm);
                 entry["confirm_p99_within_spread"] = p99_within_spread(c.search, *c.confirm);
+                entry["host_changed"] = host_changed(s.floor_after_search_ns, c.confirm_floor_ns);
             } else {
                 entry["confirm"] = nullptr;
             }
@@ -188,6 +195,7 @@ Json summary_json(const TuneSummary& s) {
         {"cpu_budget_cores", s.limits.cpu_budget_cores ? Json(*s.limits.cpu_budget_cores) : Json(nullptr)},
         {"p99_limit_ns", s.limits.p99_limit_ns ? Json(*s.limits.p99_limit_ns) : Json(nullptr)},
         {"interrupted", s.interrupted},
+        {"floor_after_search_ns", number(s.floor_after_search_ns)},
         {"rounds", std::move(rounds)},
         {"frontier", std::move(frontier)},
         {"recommendations", std::move(recommendations)},
@@ -281,6 +289,7 @@ std::optional<TuneSummary> parse_tune_summary(std::string_view text, std::string
     if (const double c = r.real(t, "cpu_budget_cores", ""); std::isfinite(c)) s.limits.cpu_budget_cores = c;
     if (const double p = r.real(t, "p99_limit_ns", ""); std::isfinite(p)) s.limits.p99_limit_ns = p;
     s.interrupted = r.flag(t, "interrupted", "");
+    s.floor_after_search_ns = r.real(t, "floor_after_search_ns", "");
     const Json& candidates = r.array(t, "candidates");
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         const std::string where = fmt::format("candidates[{}]", i);
@@ -312,6 +321,7 @@ std::optional<TuneSummary> parse_tune_summary(std::string_view text, std::string
         }
         if (const auto confirm = entry.find("confirm"); confirm != entry.end() && confirm->is_object()) {
             c.confirm = r.point(*confirm, where + ".confirm");
+            c.confirm_floor_ns = r.real(*confirm, "floor_ns", where + ".confirm");
         }
         s.recommendations.push_back(std::move(c));
     }
@@ -436,6 +446,11 @@ void write_tune_table(std::ostream& out, const TuneSummary& s) {
                                c.confirm_repeat);
             out << fmt::format("      the confirmation's p99 is {} the search's p99 over its repetitions\n",
                                within ? "within" : "outside");
+            if (host_changed(s.floor_after_search_ns, c.confirm_floor_ns)) {
+                out << fmt::format("      the floor moved from {} (search) to {} (this run): the host changed; "
+                                   "compare within one regime\n",
+                                   ns_text(s.floor_after_search_ns), ns_text(c.confirm_floor_ns));
+            }
         } else {
             out << fmt::format("      confirm  {}\n", c.note.empty() ? "not run (the search was interrupted)" : c.note);
         }

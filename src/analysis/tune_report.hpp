@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -35,6 +36,12 @@ struct TuneSummary {
     };
     std::vector<Round> rounds;
 
+    // The floor (ns per trip) measured right after the search's last round,
+    // NaN when it could not be: with each confirmation's, it says whether the
+    // host changed between them (on a VM the two vCPUs may move between
+    // sharing a core and not, and every figure moves with them).
+    double floor_after_search_ns = std::numeric_limits<double>::quiet_NaN();
+
     // Every candidate, with its last round's figures.
     struct Candidate {
         std::string design;  // the --design spec; "pool" for the reference
@@ -58,6 +65,7 @@ struct TuneSummary {
         std::optional<TunePoint> confirm;
         std::uint64_t search_calls = 0, confirm_calls = 0;
         unsigned search_repeat = 0, confirm_repeat = 0;
+        double confirm_floor_ns = std::numeric_limits<double>::quiet_NaN();  // right after the confirmation
     };
     std::vector<Choice> recommendations;
 };
@@ -73,6 +81,13 @@ std::string infeasible_note(Objective objective, const TuneLimits& limits, const
 // True when the confirmation's p99 lies within the search's min-max of p99
 // over its repetitions.
 bool p99_within_spread(const TunePoint& search, const TunePoint& confirm);
+
+// The floor moved by more than this factor (either way) between the search
+// and a confirmation: the host changed under the run. The two regimes seen
+// here are 4-8x apart (50-70 ns on one core, 300-490 on two); a floor taken
+// while other work runs can read 1.7x slow, so the bar sits between.
+constexpr double host_change_factor = 2.5;
+bool host_changed(double floor_before_ns, double floor_after_ns);
 
 // The text `handoff tune` prints: what was tuned for, the rounds, the
 // frontier of the last round (at most 120 columns), and one recommendation

@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "analysis/tune_host_watch.hpp"
 #include "analysis/tune_report.hpp"
 #include "analysis/tune_search.hpp"
 #include "base/duration.hpp"
@@ -297,7 +298,8 @@ int run_tune(int argc, const char* const argv[], std::ostream& out, std::ostream
         "\nHow it searches: round 1 runs every candidate briefly (interleaved repetitions); each later round keeps\n"
         "about half, the contenders of every objective (lowest p99, lowest Cores, the limits given, the frontier),\n"
         "with more calls and repetitions; the budget is split evenly over the rounds, each candidate's calls sized\n"
-        "by what it cost the round before. Then each recommendation runs again alone.\n"
+        "by what it cost the round before. Then each recommendation runs again alone;\n"
+        "the floor after the search and after each confirmation says whether the host changed in between.\n"
         "Cores: (CpuEvtLoop + CpuWorker) / Wall of the median repetition: how many CPUs the design keeps busy.\n"
         "Exit status: 0; 1 when no candidate could be measured or -o could not be written; 2 on bad input;\n"
         "128 + the signal when interrupted (what was measured is reported, partial).\n"
@@ -341,10 +343,13 @@ int run_tune(int argc, const char* const argv[], std::ostream& out, std::ostream
     SessionOptions session;
     session.stop_requested = &interrupt_requested();
     session.on_progress = [&](const SessionProgress& p) { progress.session(p); };
-    const SearchOutcome outcome = successive_halving(candidates, request.search, session_measure(candidates, session));
+    TuneHostWatch host;
+    const SearchOutcome outcome =
+        successive_halving(candidates, request.search, host.around(session_measure(candidates, session)));
     progress.clear();
 
-    const TuneSummary summary = summarize_tune(candidates, outcome, request.base, request.search);
+    TuneSummary summary = summarize_tune(candidates, outcome, request.base, request.search);
+    host.fill(summary, outcome);
     const Report report = report_of(outcome, argc, argv);
     int status = write_outputs(request, report, summary, out, err);
     if (outcome.interrupted) return 128 + interrupt_signal();
