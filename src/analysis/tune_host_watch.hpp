@@ -2,8 +2,8 @@
 // between sharing a core and not within minutes, and every figure moves with
 // them (the floor 5x, a wake-up's cost, a p99): a confirmation that lands
 // outside its search's spread may say nothing about the design. So the floor
-// is measured after the search's last round and after each confirmation
-// (about 50 ms each), and the report says when it moved.
+// is measured after every round (the last one's stands for the search) and
+// after each confirmation, 10-60 ms each, and the report says when it moved.
 #pragma once
 
 #include <cstddef>
