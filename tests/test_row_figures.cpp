@@ -88,10 +88,13 @@ TEST(RowFigures, AnEvenCountTakesTheFasterOfTheMiddleTwo) {
 TEST(RowFigures, AtARateTheMedianRunIsByCores) {
     RowResult row = row_of({run(0.100, 0.05, 0.03, 0.02), run(0.101, 0.02, 0.01, 0.01), run(0.099, 0.09, 0.05, 0.04)});
     row.config.rate = 10'000;
+    for (Measurement& m : row.runs) m.rate_asked = 10'000;
     EXPECT_EQ(report_detail::representative_run(row), &row.runs[0]);
     EXPECT_DOUBLE_EQ(figure(row, "cpu_loop_s"), 0.03 * 3);  // its per call times the row's 3000 calls
     EXPECT_NE(table_of(row).find("at a rate, where the arrivals set the wall time: by Cores"), std::string::npos);
-    row.config.rate = 0;  // back to back: by wall per call
+    // Repetitions that were not paced (the floor of a run at a rate, or back
+    // to back): by wall per call.
+    for (Measurement& m : row.runs) m.rate_asked = 0;
     EXPECT_EQ(report_detail::representative_run(row), &row.runs[0]);
     row.runs[1].wall_s = 0.0995;
     EXPECT_EQ(report_detail::representative_run(row), &row.runs[1]);
