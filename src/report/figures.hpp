@@ -51,6 +51,11 @@ struct FigureDef {
 // run has calls and a wall time.
 const Measurement* representative_run(const RowResult& row);
 
+// Whether the row's repetitions were paced by an arrival schedule (--rate):
+// their wall time is the schedule's, and their median is by Cores. The floor
+// of a run at a rate is not paced: it spins back to back.
+bool paced(const RowResult& row);
+
 // A row's figure (its `median` field holds the row's value by the figure's
 // rule: the representative run's, a sum or a pooled value) and the smallest
 // and largest of its runs' own values; NaN where there are no runs.

@@ -166,6 +166,11 @@ const FigureDef& figure_def(std::string_view key) {
     throw std::out_of_range(fmt::format("no figure named '{}'", key));
 }
 
+bool paced(const RowResult& row) {
+    return !row.runs.empty() &&
+           std::all_of(row.runs.begin(), row.runs.end(), [](const Measurement& m) { return m.rate_asked > 0; });
+}
+
 const Measurement* representative_run(const RowResult& row) {
     std::vector<const Measurement*> ranked;
     for (const Measurement& run : row.runs) {
@@ -177,11 +182,8 @@ const Measurement* representative_run(const RowResult& row) {
     // lasts its calls over the rate), and what varies is the CPU spent in
     // it: ranked by wall, the median would be picked by the jitter of the
     // last call. So at a rate the median is by Cores (then by wall per
-    // call: equal keys must not leave the choice to nth_element). What
-    // counts is whether the repetitions were paced: the floor row of a run
-    // at a rate is not (it spins back to back), and is ranked by wall.
-    const bool open_loop =
-        std::all_of(ranked.begin(), ranked.end(), [](const Measurement* m) { return m->rate_asked > 0; });
+    // call: equal keys must not leave the choice to nth_element).
+    const bool open_loop = paced(row);
     const auto key = [open_loop](const Measurement* m) {
         const double per_call = m->wall_s / double(m->calls);
         return std::pair(open_loop ? (m->cpu_loop_s + m->cpu_worker_s) / m->wall_s : per_call, per_call);

@@ -153,7 +153,7 @@ std::string runs_phrase(const Report& report) {
     for (const RowResult& row : report.rows) {
         if (!has_figures(row)) continue;
         counts.insert(row.runs.size());
-        open_loop |= row.config.open_loop();
+        open_loop |= paced(row);
     }
     if (counts.size() == 1 && *counts.begin() == 1) return "one run each";
     const std::string of = counts.size() == 1 ? fmt::format(" of {}", *counts.begin()) : "";
